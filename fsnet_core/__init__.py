@@ -1,0 +1,33 @@
+"""FSNet Lab: FSNet (Ji et al., ICCV 2021) for teaching and research.
+
+The public API is re-exported here; nothing is defined in this file.
+"""
+
+from .model import (
+    CheckpointMismatch,
+    FSNet,
+    FSNetConfig,
+    FSNetOutput,
+    FSNetTrace,
+    load_official_weights,
+    official_key_map,
+    to_official_state_dict,
+)
+from .model.io import load_model, save_model
+from .model.predictor import FSNetPredictor, fold_batchnorm
+
+__all__ = [
+    "CheckpointMismatch",
+    "FSNet",
+    "FSNetConfig",
+    "FSNetOutput",
+    "FSNetPredictor",
+    "FSNetTrace",
+    "fold_batchnorm",
+    "load_model",
+    "load_official_weights",
+    "official_key_map",
+    "save_model",
+    "to_official_state_dict",
+]
+__version__ = "0.1.0"

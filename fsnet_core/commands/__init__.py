@@ -1,0 +1,1 @@
+"""One module per ``fsnet`` subcommand, each with ``register(subparsers)``."""

@@ -1,0 +1,58 @@
+"""Optical flow: file formats and the colour coding FSNet's motion stream reads.
+
+FSNet never sees raw flow vectors: like the authors' FlowNet2 images, each
+field is drawn with the Middlebury colour wheel (hue = direction, saturation =
+speed relative to the fastest pixel of the frame) and fed as an RGB image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.utils import flow_to_image
+
+from .io import InputError, atomic_write
+
+FLO_MAGIC = 202021.25  # the Middlebury .flo tag ("PIEH" as a float32)
+
+
+def flow_to_color(flow: np.ndarray) -> np.ndarray:
+    """``H x W x 2`` flow (dx, dy in pixels) to an ``H x W x 3`` uint8 colour image.
+
+    Uses torchvision's ``flow_to_image``, which normalises by the largest
+    magnitude in the frame, as the FlowNet2 images of the authors are.
+    """
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise ValueError(f"flow must be H x W x 2, got shape {flow.shape}")
+    tensor = torch.from_numpy(np.ascontiguousarray(flow, dtype=np.float32)).permute(2, 0, 1)
+    return flow_to_image(tensor).permute(1, 2, 0).numpy()
+
+
+def write_flo(path: str | Path, flow: np.ndarray) -> Path:
+    """Write a Middlebury ``.flo`` file atomically."""
+    flow = np.asarray(flow, dtype=np.float32)
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise ValueError(f"flow must be H x W x 2, got shape {flow.shape}")
+    h, w = flow.shape[:2]
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
+        np.array([FLO_MAGIC], np.float32).tofile(f)
+        np.array([w, h], np.int32).tofile(f)
+        flow.tofile(f)
+    return Path(path)
+
+
+def read_flo(path: str | Path) -> np.ndarray:
+    """Read a Middlebury ``.flo`` file as ``H x W x 2`` float32; clear error if malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "flow file not found")
+    data = path.read_bytes()
+    if len(data) < 12 or np.frombuffer(data[:4], np.float32)[0] != np.float32(FLO_MAGIC):
+        raise InputError(path, "not a Middlebury .flo file (bad magic number)")
+    w, h = (int(v) for v in np.frombuffer(data[4:12], np.int32))
+    expected = 12 + w * h * 2 * 4
+    if w <= 0 or h <= 0 or len(data) != expected:
+        raise InputError(path, f"truncated or corrupt .flo: {len(data)} bytes, expected {expected}")
+    return np.frombuffer(data[12:], np.float32).reshape(h, w, 2).copy()

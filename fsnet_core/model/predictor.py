@@ -1,0 +1,116 @@
+"""Fast inference: the same network, prepared for speed rather than for training.
+
+Batch norm is folded into the preceding convolutions, tensors are laid out
+channels-last, and the forward pass runs under ``torch.inference_mode`` and
+autocast (bfloat16 on CPUs with native bf16, float16 on CUDA). Optionally the
+whole graph is handed to ``torch.compile``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from .fsnet import FSNetOutput
+
+Precision = Literal["auto", "float32", "bfloat16", "float16"]
+
+
+def _fold_pair(parent: nn.Module, conv_name: str, bn_name: str) -> bool:
+    conv, bn = getattr(parent, conv_name, None), getattr(parent, bn_name, None)
+    if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+        setattr(parent, conv_name, fuse_conv_bn_eval(conv, bn))
+        setattr(parent, bn_name, nn.Identity())
+        return True
+    return False
+
+
+def fold_batchnorm(model: nn.Module) -> int:
+    """Fold every eval-mode batch norm into the convolution before it, in place.
+
+    Knows the three places FSNet has such pairs: ``ConvBN`` (``conv``/``bn``),
+    torchvision's residual blocks and stems (``convN``/``bnN``), and
+    ``downsample`` sequences (``Conv2d`` then ``BatchNorm2d``). Returns the count.
+    """
+    if model.training:
+        raise RuntimeError("fold_batchnorm needs a model in eval mode")
+    folded = 0
+    for module in list(model.modules()):
+        folded += _fold_pair(module, "conv", "bn")
+        for i in range(1, 4):
+            folded += _fold_pair(module, f"conv{i}", f"bn{i}")
+        if isinstance(module, nn.Sequential):
+            names = list(module._modules)
+            for a, b in zip(names, names[1:], strict=False):
+                folded += _fold_pair(module, a, b)
+    return folded
+
+
+def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device`` (``None`` = plain float32)."""
+    if precision == "float32":
+        return None
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if precision == "float16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.float16
+    if device.type == "cpu" and torch.backends.mkldnn.is_available():
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return torch.bfloat16
+    return None
+
+
+class FSNetPredictor:
+    """Wraps a trained FSNet for fast inference; the original model is left untouched.
+
+    ``predictor(image, flow)`` returns float32 logits as an :class:`FSNetOutput`;
+    :meth:`probabilities` and :meth:`masks` give sigmoid maps and binary masks.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        device: str | torch.device | None = None,
+        precision: Precision = "auto",
+        channels_last: bool = True,
+        fold_bn: bool = True,
+        compile: bool = False,
+    ) -> None:
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        net = copy.deepcopy(model).float().eval()
+        if fold_bn:
+            fold_batchnorm(net)
+        net = net.to(self.device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        self.autocast_dtype = resolve_precision(precision, self.device)
+        self.model = torch.compile(net) if compile else net
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
+
+    @torch.inference_mode()
+    def __call__(self, image: torch.Tensor, flow: torch.Tensor) -> FSNetOutput:
+        image, flow = self._prepare(image), self._prepare(flow)
+        with torch.autocast(
+            self.device.type,
+            dtype=self.autocast_dtype or torch.float32,
+            enabled=self.autocast_dtype is not None,
+        ):
+            out = self.model(image, flow)
+        return FSNetOutput(out[0].float().contiguous(), out[1].float().contiguous())
+
+    def probabilities(self, image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        """Sigmoid of the appearance (fused) logits: the map the authors save."""
+        return torch.sigmoid(self(image, flow).appearance)
+
+    def masks(self, image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        """Binary masks (logit > 0, i.e. probability > 0.5)."""
+        return self(image, flow).appearance > 0
