@@ -30,7 +30,6 @@ from .io import InputError, atomic_write
 FLO_MAGIC = 202021.25  # the Middlebury .flo tag ("PIEH" as a float32)
 UNKNOWN_FLOW = 1e9  # Middlebury convention: components above this are "no ground truth"
 METHODS: tuple[str, ...] = ("dis", "farneback", "raft-small", "raft-large")
-FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 # ---------------------------------------------------------------- file formats and colour
@@ -89,17 +88,6 @@ def write_png(path: str | Path, rgb: np.ndarray) -> Path:
     with atomic_write(path) as tmp:
         tmp.write_bytes(encoded.tobytes())
     return Path(path)
-
-
-def read_frame(path: str | Path) -> np.ndarray:
-    """Read a video frame as ``H x W x 3`` uint8 RGB; clear error if missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "frame not found")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(path, "unreadable or truncated image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def end_point_error(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -175,12 +163,14 @@ class _GreyPairEstimator(FlowEstimator):
 class DISEstimator(_GreyPairEstimator):
     """OpenCV's Dense Inverse Search (Kroeger et al., ECCV 2016), the CPU default.
 
-    The MEDIUM preset (8x8 patches every 3 pixels, refined down to the
-    finest pyramid level, 5 variational iterations) is used because at DAVIS
-    sizes (240x320 to 480x854) the FAST preset stops one pyramid level short
-    and smears thin moving parts; MEDIUM still runs at about 10 pairs/s at
-    480x854 on one core, so a whole DAVIS-2016 sequence takes seconds. See
-    ``benchmarks/flow.py`` for the measured accuracy and speed of each.
+    The MEDIUM preset (8x8 patches every 3 pixels, searched down to half
+    resolution, then 5 variational iterations) is used because at DAVIS
+    sizes (240x320 to 480x854) the FAST preset stops at quarter resolution
+    and smears thin, fast-moving parts: on the
+    synthetic set's exact flow MEDIUM halves the end-point error on the
+    target (1.1 px against 2.0 px) for a 4x cost, and still computes about
+    12 pairs/s at 480x854 on 2 busy cores, so a DAVIS-2016 sequence takes
+    seconds (figures from ``benchmarks/flow.py``).
     """
 
     name = "dis"
@@ -380,45 +370,42 @@ class FlowSummary:
         )
 
 
-def _frames_in(folder: Path) -> tuple[Path, ...]:
-    return tuple(sorted(p for p in folder.iterdir() if p.suffix.lower() in FRAME_SUFFIXES))
-
-
 def flow_jobs(root: str | Path, method: str) -> list[FlowJob]:
     """Sequences under ``root`` and the output folders of ``method``, for either layout.
 
     * DAVIS layout (``JPEGImages/480p/SEQ/*.jpg``): fields in
       ``Flow/METHOD/SEQ/00000.flo``, images in ``FlowImages/METHOD/SEQ/00000.png``.
     * The authors' test layout (``SEQ/Frame/*.jpg``, one dataset such as
-      ``TestSet/DAVIS``): images in ``SEQ/OF_METHOD/NAME.png`` beside the
-      authors' ``SEQ/OF_FlowNet2``, fields in ``SEQ/Flow_METHOD/NAME.flo``.
+      ``TestSet/DAVIS``): images ``SEQ/OF_METHOD/NAME.png`` and fields
+      ``SEQ/OF_METHOD/NAME.flo`` in one folder beside the authors'
+      ``SEQ/OF_FlowNet2`` (the loaders read its images and skip the fields).
+
+    Sequences are found by :func:`fsnet_core.data.layouts.discover_sequences`.
     """
+    from .data.layouts import detect_layout, discover_sequences
+
     root = Path(root)
-    if not root.is_dir():
-        raise InputError(root, "dataset folder not found")
-    davis = root / "JPEGImages" / "480p"
-    if davis.is_dir():
-        seqs = sorted(p for p in davis.iterdir() if p.is_dir())
+    layout = detect_layout(root)
+    if layout == "davis":
+        records = discover_sequences(root, layout, flow_source=method)
         return [
             FlowJob(
-                s.name,
-                _frames_in(s),
-                root / "Flow" / method / s.name,
-                root / "FlowImages" / method / s.name,
+                r.name,
+                tuple(r.frames),
+                root / "Flow" / method / r.name,
+                root / "FlowImages" / method / r.name,
             )
-            for s in seqs
+            for r in records
         ]
-    seqs = sorted(p for p in root.iterdir() if (p / "Frame").is_dir())
-    if not seqs:
-        raise InputError(
-            root,
-            "no sequences found: expected the DAVIS layout (JPEGImages/480p/SEQ/*.jpg) "
-            "or the authors' test layout (SEQ/Frame/*.jpg)",
-        )
-    return [
-        FlowJob(s.name, _frames_in(s / "Frame"), s / f"Flow_{method}", s / f"OF_{method}")
-        for s in seqs
-    ]
+    if layout == "testset":
+        records = discover_sequences(root, layout, flow_source=f"OF_{method}")
+        out = [root / r.name / f"OF_{method}" for r in records]
+        return [FlowJob(r.name, tuple(r.frames), o, o) for r, o in zip(records, out, strict=True)]
+    raise InputError(
+        root,
+        f"flow is computed for the DAVIS and the authors' test layouts, not the {layout} "
+        "layout (the authors' training sets come with their flow images)",
+    )
 
 
 def _pending(job: FlowJob, force: bool) -> list[int]:
@@ -450,6 +437,8 @@ def compute_flow(
     """
     from tqdm.auto import tqdm
 
+    from .data.layouts import read_image
+
     jobs = flow_jobs(root, method)
     todo = [(job, _pending(job, force)) for job in jobs]
     summary = FlowSummary(method, Path(root), sequences=len(jobs))
@@ -466,7 +455,7 @@ def compute_flow(
             for batch in _batches(pending, estimator.batch_size):
                 needed = sorted({i for b in batch for i in (b, b + 1)})
                 frames = {  # the previous batch's last frame is reused, not read again
-                    i: frames[i] if i in frames else read_frame(job.frames[i]) for i in needed
+                    i: frames[i] if i in frames else read_image(job.frames[i]) for i in needed
                 }
                 flows = estimator.estimate_batch(
                     [frames[i] for i in batch], [frames[i + 1] for i in batch]

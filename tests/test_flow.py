@@ -218,17 +218,20 @@ def test_compute_flow_authors_test_layout(tmp_path: Path) -> None:
         (seq / "Frame" / f.name).write_bytes(f.read_bytes())
     summary = F.compute_flow(seq.parent, "farneback", progress=False)
     assert summary.computed == 2
-    assert sorted(p.name for p in (seq / "OF_farneback").iterdir()) == ["00000.png", "00001.png"]
-    assert sorted(p.name for p in (seq / "Flow_farneback").iterdir()) == ["00000.flo", "00001.flo"]
+    written = sorted(p.name for p in (seq / "OF_farneback").iterdir())
+    assert written == ["00000.flo", "00000.png", "00001.flo", "00001.png"]
 
 
 def test_compute_flow_names_bad_inputs(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no sequences found"):
+    with pytest.raises(InputError, match="no known dataset layout"):
         F.compute_flow(tmp_path, progress=False)
+    (tmp_path / "train" / "Imgs").mkdir(parents=True)
+    with pytest.raises(InputError, match="not the trainset layout"):
+        F.compute_flow(tmp_path / "train", progress=False)
     root = davis_folder(tmp_path / "data", {"seq": 3})
     broken = root / "JPEGImages" / "480p" / "seq" / "00001.jpg"
-    broken.write_bytes(broken.read_bytes()[:20])
-    with pytest.raises(InputError, match="unreadable") as info:
+    broken.write_bytes(broken.read_bytes()[:600])  # header intact, pixels cut
+    with pytest.raises(InputError, match="truncated") as info:
         F.compute_flow(root, progress=False)
     assert str(broken) in str(info.value)
 

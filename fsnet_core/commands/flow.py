@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "flow",
         help="compute optical flow (fields and colour images) for every sequence of a dataset",
         description="Writes Flow/METHOD/SEQ/*.flo and FlowImages/METHOD/SEQ/*.png for a DAVIS-"
-        "layout folder, or SEQ/Flow_METHOD and SEQ/OF_METHOD for the authors' test layout "
+        "layout folder, or SEQ/OF_METHOD/*.{png,flo} for the authors' test layout "
         "(SEQ/Frame/*.jpg). Existing outputs are kept unless --force.",
     )
     p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="dataset folder")

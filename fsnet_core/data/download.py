@@ -299,16 +299,7 @@ def check_archive(path: Path) -> str:
                             pass
         else:
             raise InputError(path, "not a zip or tar archive (a corrupt or wrong file)")
-    except (
-        zipfile.BadZipFile,
-        tarfile.TarError,
-        EOFError,
-        OSError,
-        zlib.error,
-        lzma.LZMAError,
-    ) as exc:
-        if isinstance(exc, InputError):
-            raise
+    except ARCHIVE_ERRORS as exc:
         raise InputError(path, f"corrupt {fmt} archive: {exc}") from exc
     return fmt
 
