@@ -290,6 +290,13 @@ def _pattern(rng: np.random.Generator, kind: str, size: int, period: float) -> n
     return 0.5 + 0.5 * np.tanh(2.5 * wave)
 
 
+def _antialias(texture: np.ndarray, scale: float) -> np.ndarray:
+    """Blur a texture to be drawn at ``scale`` frame pixels per texture pixel so that its
+    edges span about a frame pixel: bilinear sampling then neither aliases nor
+    leaves sub-pixel steps, and warping a frame with the exact flow reproduces the next."""
+    return cv2.GaussianBlur(texture.astype(np.float32), (0, 0), 0.7 / min(scale, 1.0))
+
+
 def _shape_alpha(rng: np.random.Generator, kind: str, size: int) -> np.ndarray:
     """Anti-aliased star-shaped silhouette (polar radius function) filling ~80% of the grid."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) - (size - 1) / 2
@@ -352,11 +359,13 @@ def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bo
     shape, texture_kind = str(rng.choice(SHAPES)), str(rng.choice(TEXTURES))
     tex_size = 96
     tgt_hue = bg_hue + rng.uniform(0.3, 0.7)  # far from the background on the hue circle
-    weight = _pattern(rng, texture_kind, tex_size, rng.uniform(12, 20))
-    look = _mix(weight, _hsv(tgt_hue, 0.8, 0.95), _hsv(tgt_hue + 0.1, 0.9, 0.35)).astype(np.float32)
-    silhouette = _shape_alpha(rng, shape, tex_size)
     radius = rng.uniform(0.13, 0.17) * h  # in frame pixels
-    scale = radius / (0.4 * tex_size)
+    scale = radius / (0.4 * tex_size)  # frame pixels per texture pixel
+    # a pattern period of 9-14 frame pixels whatever the frame size: coarse enough to warp cleanly
+    weight = _pattern(rng, texture_kind, tex_size, rng.uniform(9, 14) / scale)
+    look = _mix(weight, _hsv(tgt_hue, 0.8, 0.95), _hsv(tgt_hue + 0.1, 0.9, 0.35)).astype(np.float32)
+    look = _antialias(look, scale * math.exp(-0.4))  # the smallest the target gets
+    silhouette = _shape_alpha(rng, shape, tex_size)
     angle0 = rng.uniform(0, 2 * math.pi)
     start = np.array([rng.uniform(0.25, 0.4) * w, rng.uniform(0.3, 0.7) * h])
     heading = rng.uniform(-0.5, 0.5) + (0 if rng.random() < 0.5 else math.pi)
@@ -402,11 +411,11 @@ def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bo
         waves = _pattern(rng, kind, max(pw, ph), rng.uniform(10, 16))[:ph, :pw]
         box = np.ones((ph, pw), np.float32)
         box[:, :2] = box[:, -2:] = box[:2] = box[-2:] = 0.5
-        amplitude = rng.uniform(3.0, 5.0) * w / 320
+        amplitude = rng.uniform(3.0, 5.0) * w / 320 * 12 / frames
         back.append(
             RippleLayer(
                 MOVING_BACKGROUND,
-                _mix(waves, _hsv(ripple_hue, 0.6, 0.8), _hsv(ripple_hue, 0.3, 0.4)),
+                _antialias(_mix(waves, _hsv(ripple_hue, 0.6, 0.8), _hsv(ripple_hue, 0.3, 0.4)), 1),
                 box,
                 _translate(*centre)
                 @ _affine(angle=rng.uniform(0, math.pi))
@@ -583,7 +592,11 @@ def make_synthetic_dataset(
     out = Path(out_dir)
     if out.exists():
         if read_meta(out) is None and any(out.iterdir()):
-            raise InputError(out, "exists and is not a synthetic dataset; refusing to replace it")
+            raise InputError(
+                out,
+                "exists and is not a complete synthetic dataset (no meta.json); "
+                "refusing to replace it: remove it or choose another folder",
+            )
         if read_meta(out) is not None and not overwrite:
             raise InputError(out, "a synthetic dataset is already there (pass overwrite=True)")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,247 @@
+"""The synthetic teaching set: layout, determinism, exact flow, hazards, safe writing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fsnet_core.cli import main
+from fsnet_core.data import synthetic
+from fsnet_core.data.synthetic import (
+    DISTRACTOR,
+    MOVING_BACKGROUND,
+    OCCLUDER,
+    TARGET,
+    SyntheticConfig,
+    ensure_synthetic_dataset,
+    make_synthetic_dataset,
+    read_meta,
+)
+from fsnet_core.flow import read_flo
+from fsnet_core.io import InputError
+
+SMOKE = SyntheticConfig.for_size(smoke=True)
+
+
+@pytest.fixture(scope="module")
+def smoke_set(tmp_path_factory) -> Path:
+    return make_synthetic_dataset(tmp_path_factory.mktemp("syn") / "smoke", smoke=True, seed=0)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _grey(path: Path) -> np.ndarray:
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+def test_layout_is_davis_2016_with_flow_regions_and_meta(smoke_set: Path) -> None:
+    meta = read_meta(smoke_set)
+    assert meta is not None and meta["seed"] == 0 and meta["smoke"] is True
+    assert (meta["height"], meta["width"], meta["frames_per_clip"]) == (120, 160, SMOKE.frames)
+    for split, count in (("train", SMOKE.train_clips), ("val", SMOKE.val_clips)):
+        listed = (smoke_set / "ImageSets" / "2016" / f"{split}.txt").read_text().split()
+        assert listed == meta["splits"][split] and len(listed) == count
+    for name in meta["sequences"]:
+        frames = sorted((smoke_set / "JPEGImages" / "480p" / name).glob("*.jpg"))
+        assert [p.stem for p in frames] == [f"{t:05d}" for t in range(SMOKE.frames)]
+        flos = sorted((smoke_set / "Flow" / "gt" / name).glob("*.flo"))
+        colours = sorted((smoke_set / "FlowImages" / "gt" / name).glob("*.png"))
+        # one flow per frame but the last, named after the first frame of the pair
+        assert [p.stem for p in flos] == [p.stem for p in colours] == [p.stem for p in frames[:-1]]
+        for t, frame in enumerate(frames):
+            mask = _grey(smoke_set / "Annotations" / "480p" / name / f"{frame.stem}.png")
+            regions = _grey(smoke_set / "Regions" / "480p" / name / f"{frame.stem}.png")
+            assert mask.shape == regions.shape == (120, 160)
+            assert set(np.unique(mask)) <= {0, 255}
+            np.testing.assert_array_equal(mask == 255, regions == TARGET)
+            assert regions.max() <= OCCLUDER
+            if t < len(flos):
+                assert read_flo(flos[t]).shape == (120, 160, 2)
+                assert _grey(colours[t]).shape == (120, 160, 3)
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(
+    smoke_set: Path, tmp_path: Path
+) -> None:
+    again = make_synthetic_dataset(tmp_path / "again", smoke=True, seed=0)
+    assert _digests(again) == _digests(smoke_set)
+    other = make_synthetic_dataset(tmp_path / "other", smoke=True, seed=1)
+    first = sorted((other / "JPEGImages" / "480p").iterdir())[0]
+    reference = sorted((smoke_set / "JPEGImages" / "480p").iterdir())[0]
+    assert (first / "00000.jpg").read_bytes() != (reference / "00000.jpg").read_bytes()
+    assert _digests(other) != _digests(smoke_set)
+
+
+def _interior(labels: np.ndarray) -> np.ndarray:
+    """Region labels with 255 within two pixels of a region's edge."""
+    out = np.full_like(labels, 255)
+    for label in np.unique(labels):
+        inside = cv2.erode((labels == label).astype(np.uint8), np.ones((5, 5), np.uint8))
+        out[inside.astype(bool)] = label
+    return out
+
+
+def _warp_error(this: np.ndarray, after: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Per-pixel colour difference between frame t and frame t+1 sampled along the flow."""
+    h, w = flow.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    warped = cv2.remap(after, xx + flow[..., 0], yy + flow[..., 1], cv2.INTER_LINEAR)
+    return np.abs(warped - this).mean(axis=-1)
+
+
+def test_ground_truth_flow_warps_next_frame_onto_this_one(smoke_set: Path) -> None:
+    """Backward-warp frame t+1 with the GT flow: where the same surface is visible in both
+    frames, the colours agree to JPEG noise, far better than with no flow or a 1.5 px error."""
+    meta = read_meta(smoke_set)
+    h, w = meta["height"], meta["width"]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    checked = set()
+    for name, info in meta["sequences"].items():
+        for t in range(meta["frames_per_clip"] - 1):
+            img = smoke_set / "JPEGImages" / "480p" / name
+            reg = smoke_set / "Regions" / "480p" / name
+            this = cv2.imread(str(img / f"{t:05d}.jpg")).astype(np.float32)
+            after = cv2.imread(str(img / f"{t + 1:05d}.jpg")).astype(np.float32)
+            labels, labels_after = _grey(reg / f"{t:05d}.png"), _grey(reg / f"{t + 1:05d}.png")
+            flow = read_flo(smoke_set / "Flow" / "gt" / name / f"{t:05d}.flo")
+
+            # compare only where the same surface is visible, away from its edges, in both frames
+            map_x, map_y = xx + flow[..., 0], yy + flow[..., 1]
+            landed = cv2.remap(
+                _interior(labels_after), map_x, map_y, cv2.INTER_NEAREST, borderValue=255
+            )
+            visible = (landed == _interior(labels)) & (landed != 255)
+            good, zero = _warp_error(this, after, flow), _warp_error(this, after, 0 * flow)
+            # the flow is exact: one pixel off (in x, in y: stripes hide one of them) is worse
+            one_off = [_warp_error(this, after, flow + np.float32(d)) for d in ((1, 0), (0, 1))]
+            for label in (0, TARGET, MOVING_BACKGROUND):
+                pixels = visible & (labels == label)
+                if label == TARGET and info["hazards"]["motion_blur"]:
+                    continue  # blur legitimately changes the target's look between frames
+                if pixels.sum() < 50:
+                    continue
+                err = good[pixels].mean()
+                assert err < 10.0, (name, t, label)
+                off = np.mean([e[pixels].mean() for e in one_off])
+                assert err < 0.7 * off, (name, t, label)
+                if label != 0:  # moving surfaces: the flow explains most of the change
+                    assert err < 0.4 * zero[pixels].mean(), (name, t, label)
+                checked.add(label)
+    assert checked == {0, TARGET, MOVING_BACKGROUND}
+
+
+def test_camera_flow_is_a_pan_or_a_pan_with_zoom(smoke_set: Path) -> None:
+    meta = read_meta(smoke_set)
+    for name, info in meta["sequences"].items():
+        flow = read_flo(smoke_set / "Flow" / "gt" / name / "00000.flo")
+        labels = _grey(smoke_set / "Regions" / "480p" / name / "00000.png")
+        background = flow[labels == 0]
+        spread = background.std(axis=0).max()
+        if info["hazards"]["camera_zoom"]:
+            assert spread > 0.1, name  # a zoom stretches the field about the centre
+        else:
+            assert spread < 1e-3, name  # a pure pan moves every background pixel alike
+            # the camera moves by the pan, so the background appears to move the other way
+            pan = np.array(info["camera_pan_px_per_frame"])
+            np.testing.assert_allclose(background.mean(axis=0), -pan, atol=0.01)
+
+
+def test_every_split_contains_every_hazard(smoke_set: Path) -> None:
+    meta = read_meta(smoke_set)
+    for split, names in meta["splits"].items():
+        seen: set[int] = set()
+        for name in names:
+            for png in (smoke_set / "Regions" / "480p" / name).glob("*.png"):
+                seen |= set(np.unique(_grey(png)).tolist())
+        assert {TARGET, DISTRACTOR, MOVING_BACKGROUND, OCCLUDER} <= seen, split
+        hazards = [meta["sequences"][n]["hazards"] for n in names]
+        assert any(h["motion_blur"] for h in hazards) and any(h["camera_zoom"] for h in hazards)
+        assert all(meta["sequences"][n]["text"] for n in names)
+
+
+def test_distractors_look_exactly_like_the_target() -> None:
+    """Same texture and silhouette: only motion separates them."""
+    scene = synthetic._scene(np.random.default_rng(3), SMOKE, synthetic._hazards(0))
+    target = next(layer for layer in scene.layers if layer.label == TARGET)
+    copies = [layer for layer in scene.layers if layer.label == DISTRACTOR]
+    assert copies
+    for copy in copies:
+        np.testing.assert_array_equal(copy.rgba, target.rgba)
+        assert copy.velocity == (0.0, 0.0) and copy.growth == 0.0 and copy.spin == 0.0
+
+
+def test_motion_blur_only_smears_around_the_target() -> None:
+    scene = synthetic._scene(np.random.default_rng(5), SMOKE, synthetic._hazards(1))
+    target = next(layer for layer in scene.layers if layer.label == TARGET)
+    assert target.blur
+    blurred, labels, _ = scene.render(2)
+    target.blur = False
+    sharp, labels_sharp, _ = scene.render(2)
+    np.testing.assert_array_equal(labels, labels_sharp)  # the mask is the shape at time t
+    changed = np.abs(blurred.astype(int) - sharp.astype(int)).max(axis=-1) > 2
+    near = cv2.dilate((labels == TARGET).astype(np.uint8), np.ones((15, 15), np.uint8))
+    assert changed.any() and not (changed & (near == 0)).any()
+
+
+def test_interrupted_generation_leaves_nothing_that_looks_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    original = synthetic._write_clip
+    monkeypatch.setattr(synthetic, "_write_clip", failing)
+    with pytest.raises(KeyboardInterrupt):
+        make_synthetic_dataset(tmp_path / "set", smoke=True)
+    assert list(tmp_path.iterdir()) == []  # neither the set nor its work folder
+
+
+def test_ensure_generates_only_when_missing_or_different(tmp_path: Path) -> None:
+    target = tmp_path / "syn"
+    made = ensure_synthetic_dataset(target, smoke=True)
+    stamp = (made / "meta.json").stat().st_mtime_ns
+    assert ensure_synthetic_dataset(target, smoke=True) == made
+    assert (made / "meta.json").stat().st_mtime_ns == stamp
+    ensure_synthetic_dataset(target, smoke=True, seed=4)
+    assert read_meta(target)["seed"] == 4
+    (target / "meta.json").unlink()  # an incomplete set is replaced only if it is ours
+    with pytest.raises(InputError, match="not a complete synthetic dataset"):
+        ensure_synthetic_dataset(target, smoke=True)
+
+
+def test_existing_sets_and_foreign_folders_are_not_overwritten(tmp_path: Path) -> None:
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="refusing"):
+        make_synthetic_dataset(foreign, smoke=True)
+    assert (foreign / "notes.txt").read_text() == "keep me"
+    made = make_synthetic_dataset(tmp_path / "syn", smoke=True)
+    with pytest.raises(InputError, match="already there"):
+        make_synthetic_dataset(made, smoke=True)
+    make_synthetic_dataset(made, smoke=True, seed=2, overwrite=True)
+    assert json.loads((made / "meta.json").read_text())["seed"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "syn"]
+
+
+def test_cli_generates_and_reports_the_time(tmp_path: Path, capsys) -> None:
+    assert main(["data", "synthetic", "--out", str(tmp_path / "s"), "--smoke", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "2 train, 2 val clips of 5 frames at 120x160 (seed 3)" in out and " s" in out
+    assert read_meta(tmp_path / "s")["seed"] == 3
