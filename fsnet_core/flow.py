@@ -329,7 +329,10 @@ def make_estimator(method: str = "dis", device: str | torch.device | None = None
 
 
 def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, method: str = "dis") -> np.ndarray:
-    """Flow from ``frame_a`` to ``frame_b`` (``H x W x 3`` uint8 RGB) as ``H x W x 2`` float32."""
+    """Flow from ``frame_a`` to ``frame_b`` (``H x W x 3`` uint8 RGB) as ``H x W x 2`` float32.
+
+    Builds the estimator each call; for many pairs keep one from :func:`make_estimator`.
+    """
     return make_estimator(method)(frame_a, frame_b)
 
 
