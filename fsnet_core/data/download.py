@@ -163,7 +163,7 @@ class _Transfer:
     def _manual_hint(self) -> str:
         return (
             f"Download it in a browser instead and save it as {self.part.with_suffix('')}, "
-            "then run the same command again: it is verified and unpacked from there."
+            "then run the same command again (an archive is then verified and unpacked)."
         )
 
     def run_once(self) -> None:
@@ -192,7 +192,12 @@ class _Transfer:
             if match and int(match.group(1)) == start:
                 total = match.group(2)
                 return start, int(total) if total != "*" else None
-            raise DownloadError(f"{self.url}: bad Content-Range for a resumed download")
+            self.part.unlink()  # an answer for another part of the file: start afresh
+            raise DownloadError(
+                f"{self.url}: the server resumed at the wrong place ("
+                f"{response.headers.get('Content-Range')!r} for byte {start}); the partial "
+                "file was deleted, run the same command again to download it from the start"
+            )
         if start:  # the server ignored Range and sends the whole file: start again
             self.part.unlink()
         return 0, body
