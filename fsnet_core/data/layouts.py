@@ -135,7 +135,7 @@ def _check_orphans(folder: Path, found: dict[str, Path], stems: Sequence[str], w
         raise InputError(
             found[orphans[0]],
             f"{what} file matches no frame ({len(orphans)} such in {folder}; "
-            f"{len(found)} {what} files for {len(stems)} frames)",
+            f"{len(found)} {what} files for {len(stems)} frames that take one)",
         )
 
 

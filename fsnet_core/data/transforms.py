@@ -54,7 +54,7 @@ class PairTransform:
             self.geometry = v2.RandomResizedCrop(
                 self.size, scale=crop_scale, ratio=(0.75, 4 / 3), antialias=True
             )
-            self.frame_only = v2.ColorJitter(jitter, jitter, jitter, hue=0.05)
+            self.frame_only = v2.ColorJitter(jitter, jitter, jitter, hue=jitter / 6)
         else:
             self.geometry = v2.Resize(self.size, antialias=True)
             self.frame_only = v2.Identity()
