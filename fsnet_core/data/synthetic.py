@@ -569,6 +569,15 @@ def _one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def read_regions(root: str | os.PathLike, sequence: str, frame: str) -> np.ndarray:
+    """The ``H x W`` uint8 region labels (see :data:`REGION_NAMES`) of one synthetic frame."""
+    path = Path(root) / "Regions" / "480p" / sequence / f"{frame}.png"
+    labels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if labels is None:
+        raise InputError(path, "region labels missing or unreadable")
+    return labels
+
+
 def read_meta(path: str | os.PathLike) -> dict | None:
     """The dataset's ``meta.json``, or None when the set is missing or incomplete."""
     meta = Path(path) / "meta.json"
