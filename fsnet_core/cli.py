@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("demo", "flow", "download", "data", "infer", "train")
+COMMANDS: tuple[str, ...] = ("demo", "flow", "download", "data", "infer", "train", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -158,9 +158,8 @@ def _cropped_boundaries(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, n
 
 
 def recall(values: np.ndarray, threshold: float = 0.5) -> float:
-    """Fraction of frames scoring strictly above ``threshold`` (NaN frames ignored)."""
+    """Fraction of frames scoring strictly above ``threshold`` (a NaN frame counts as below)."""
     values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
     return float(np.mean(values > threshold)) if values.size else float("nan")
 
 

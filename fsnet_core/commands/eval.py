@@ -1,0 +1,53 @@
+"""``fsnet eval``: score predicted maps against ground truth (DAVIS-2016 U-VOS or DAVSOD V-SOD)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="score PRED_DIR/SEQ/FRAME.png against ground truth (J, F, T or S, E, F, MAE)",
+        description="Score predicted maps against ground truth with the official protocols: "
+        "DAVIS-2016 J/F/T for U-VOS (maps binarised at 0.5), the DAVSOD toolbox for V-SOD. "
+        "The first and last ground-truth frame of each sequence are not scored.",
+    )
+    p.add_argument("pred_dir", type=Path, help="predictions: PRED_DIR/SEQ/FRAME.png")
+    p.add_argument(
+        "gt_dir",
+        type=Path,
+        help="ground truth: GT_DIR/SEQ/FRAME.png, a DAVIS root (Annotations/480p/SEQ) "
+        "or a test-set root (SEQ/GT/FRAME.png)",
+    )
+    p.add_argument("--task", choices=("uvos", "vsod"), default="uvos", help="default: uvos")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument(
+        "--sequences", nargs="+", metavar="SEQ", help="score (and require) only these sequences"
+    )
+    p.add_argument(
+        "--t-all-sequences",
+        action="store_true",
+        help="U-VOS: compute T on every sequence (DAVIS-2016 skips 23 occluded ones)",
+    )
+    p.add_argument("--summary", action="store_true", help="print only the overall row")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..metrics.evaluate import evaluate_folder
+
+    result = evaluate_folder(
+        args.pred_dir,
+        args.gt_dir,
+        args.task,
+        sequences=args.sequences,
+        t_all_sequences=args.t_all_sequences,
+        progress=not args.no_progress,
+    )
+    print(result.table(per_sequence=not args.summary))
+    if args.json:
+        print(f"wrote {result.to_json(args.json)}")
+    return 0
