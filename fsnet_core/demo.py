@@ -15,12 +15,21 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-def drawn_pair(size: int = 352, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A textured frame with a disk moving right, its flow field and its mask."""
+def drawn_pair(
+    size: int = 352, seed: int = 0, random_position: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A textured frame with a disk moving right, its flow field and its mask.
+
+    Returns the uint8 frame, the ``H x W x 2`` flow and the boolean mask.
+    """
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     frame = (rng.random((size, size, 3)) * 0.3 + 0.35).astype(np.float32)
-    mask = (yy - size / 2) ** 2 + (xx - size / 2.5) ** 2 < (size / 6) ** 2
+    cy, cx, radius = size / 2, size / 2.5, size / 6
+    if random_position:
+        cy, cx = rng.uniform(0.3, 0.7, size=2) * size
+        radius = rng.uniform(0.12, 0.25) * size
+    mask = (yy - cy) ** 2 + (xx - cx) ** 2 < radius**2
     frame[mask] = (0.9, 0.35, 0.2)
     flow = np.zeros((size, size, 2), np.float32)
     flow[..., 0] = 0.5  # a slow camera pan

@@ -19,7 +19,7 @@ from .bpm import BPM
 from .config import FSNetConfig
 from .decoder import Decoder
 from .layers import DimReduce, resize_to
-from .rcam import RCAM
+from .rcam import RCAM, RCAMOutput
 
 
 class FSNetOutput(NamedTuple):
@@ -51,6 +51,11 @@ class FSNetTrace:
     # pyramids[0] is the allocator output; pyramids[n] the output of BPM n.
     # Each entry is (fused F levels 1-4, motion G levels 1-4).
     pyramids: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
+
+
+def _flat(rcam: RCAMOutput) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The two attention vectors of an RCAM output as ``N x C`` (``None`` when ablated)."""
+    return tuple(None if a is None else a.flatten(1) for a in rcam[1:])  # type: ignore[return-value]
 
 
 class FSNet(nn.Module):
@@ -132,7 +137,7 @@ class FSNet(nn.Module):
         rcam = self.rcam[0](x, y)
         merged = rcam.fused
         if trace is not None:
-            trace.stages.append(StageTrace(x, y, None, merged, *rcam[1:]))
+            trace.stages.append(StageTrace(x, y, None, merged, *_flat(rcam)))
 
         # Stages 1-4: each stream advances; RCAM adds the gated features to the merge stream.
         merged_levels, motion_levels = [], []
@@ -143,7 +148,7 @@ class FSNet(nn.Module):
             rcam = self.rcam[k](x, y, before)
             merged = rcam.fused
             if trace is not None:
-                trace.stages.append(StageTrace(x, y, before, merged, *rcam[1:]))
+                trace.stages.append(StageTrace(x, y, before, merged, *_flat(rcam)))
             merged_levels.append(merged)
             motion_levels.append(y)
 

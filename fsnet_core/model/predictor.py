@@ -3,7 +3,8 @@
 Batch norm is folded into the preceding convolutions, tensors are laid out
 channels-last, and the forward pass runs under ``torch.inference_mode`` and
 autocast (bfloat16 on CPUs with native bf16, float16 on CUDA). Optionally the
-whole graph is handed to ``torch.compile``.
+whole graph is handed to ``torch.compile`` with weight freezing: the first call
+then takes minutes on a small CPU, every later call is faster still.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class FSNetPredictor:
         if channels_last:
             net = net.to(memory_format=torch.channels_last)
         self.autocast_dtype = resolve_precision(precision, self.device)
-        self.model = torch.compile(net) if compile else net
+        # Freezing lets inductor fold the (now constant) weights and pre-pack them
+        # for oneDNN on CPU; it is what makes compilation pay off for inference.
+        self.model = torch.compile(net, options={"freezing": True}) if compile else net
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)

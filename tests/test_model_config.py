@@ -1,0 +1,143 @@
+"""Every configuration builds and runs, and each ablation removes exactly what it says."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from fsnet_core import FSNet, FSNetConfig
+
+SMALL = dict(backbone="resnet18", channels=8)
+
+
+def _inputs(h=64, w=96, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(2, 3, h, w, generator=g), torch.randn(2, 3, h, w, generator=g)
+
+
+def test_default_is_the_paper_configuration():
+    cfg = FSNetConfig()
+    assert (cfg.backbone, cfg.channels, cfg.num_bpm, cfg.rcam, cfg.bpm) == (
+        "resnet50",
+        32,
+        4,
+        "full",
+        "both",
+    )
+    assert cfg.is_paper and not cfg.replace(num_bpm=2).is_paper
+    assert FSNetConfig.from_dict(cfg.replace(num_bpm=2).to_dict()) == cfg.replace(num_bpm=2)
+
+
+@pytest.mark.parametrize(
+    "bad", [dict(backbone="vgg16"), dict(rcam="half"), dict(bpm="x"), dict(num_bpm=-1)]
+)
+def test_invalid_configurations_are_refused(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        FSNetConfig(**bad)
+
+
+@pytest.mark.parametrize(
+    "backbone,rcam,bpm,num_bpm",
+    [
+        ("resnet18", "full", "both", 0),
+        ("resnet34", "appearance_to_motion", "enrich", 1),
+        ("resnet18", "motion_to_appearance", "purify", 2),
+        ("resnet18", "none", "both", 1),
+    ],
+)
+def test_variants_run_at_any_input_size(backbone, rcam, bpm, num_bpm):
+    model = FSNet(backbone=backbone, rcam=rcam, bpm=bpm, num_bpm=num_bpm, channels=8).eval()
+    image, flow = _inputs(72, 100)  # not multiples of 32
+    with torch.no_grad():
+        out = model(image, flow)
+    assert out.appearance.shape == out.motion.shape == (2, 1, 72, 100)
+    assert torch.isfinite(out.appearance).all() and torch.isfinite(out.motion).all()
+
+
+def test_rcam_modes_build_only_their_attention():
+    counts = {}
+    for mode in ("full", "appearance_to_motion", "motion_to_appearance", "none"):
+        model = FSNet(rcam=mode, **SMALL)
+        a2m = sum(r.appearance_to_motion is not None for r in model.rcam)
+        m2a = sum(r.motion_to_appearance is not None for r in model.rcam)
+        counts[mode] = (a2m, m2a)
+    assert counts == {
+        "full": (5, 5),
+        "appearance_to_motion": (5, 0),
+        "motion_to_appearance": (0, 5),
+        "none": (0, 0),
+    }
+
+
+def _unit_gain(model: FSNet) -> FSNet:
+    """Re-initialise the head convolutions to unit gain.
+
+    The authors' N(0, 0.01) initialisation makes the BPM products so small that
+    their effect vanishes below floating-point resolution; unit gain keeps every
+    path measurable.
+    """
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Conv2d) and not name.startswith(("appearance", "motion.")):
+            fan_in = module.weight[0].numel()
+            torch.nn.init.normal_(module.weight, std=fan_in**-0.5)
+    return model
+
+
+def _motion_logits_depend_on_image(**overrides) -> bool:
+    torch.manual_seed(0)
+    model = _unit_gain(FSNet(**SMALL, **overrides)).double().eval()
+    image, flow = (x.double() for x in _inputs())
+    other_image = _inputs(seed=1)[0].double()
+    with torch.no_grad():
+        return not torch.equal(model(image, flow).motion, model(other_image, flow).motion)
+
+
+def test_motion_branch_hears_appearance_only_through_purification():
+    # Eq. 6 (purify) is the only path from the fused features into the motion pyramid.
+    assert _motion_logits_depend_on_image(bpm="both", num_bpm=1)
+    assert _motion_logits_depend_on_image(bpm="purify", num_bpm=1)
+    assert not _motion_logits_depend_on_image(bpm="enrich", num_bpm=2)
+    assert not _motion_logits_depend_on_image(num_bpm=0)
+
+
+def test_enrich_only_leaves_the_motion_pyramid_untouched():
+    model = FSNet(bpm="enrich", num_bpm=2, **SMALL).eval()
+    with torch.no_grad():
+        trace = model.forward_with_intermediates(*_inputs())
+    for before, after in itertools.pairwise(trace.pyramids):
+        assert all(torch.equal(a, b) for a, b in zip(before[1], after[1], strict=True))
+        assert not any(torch.equal(a, b) for a, b in zip(before[0], after[0], strict=True))
+
+
+def test_trace_matches_forward_and_exposes_every_stage():
+    model = FSNet(num_bpm=3, **SMALL).eval()
+    image, flow = _inputs()
+    with torch.no_grad():
+        out = model(image, flow)
+        trace = model.forward_with_intermediates(image, flow)
+    assert torch.equal(trace.appearance_logits, out.appearance)
+    assert torch.equal(trace.motion_logits, out.motion)
+    assert len(trace.stages) == 5 and len(trace.pyramids) == 4
+    channels = model.config.stage_channels
+    for stage, c in zip(trace.stages, channels, strict=True):
+        assert stage.appearance_attention.shape == stage.motion_attention.shape == (2, c)
+        assert ((stage.appearance_attention > 0) & (stage.appearance_attention < 1)).all()
+        assert stage.merged_after.shape[1] == c
+    # the exchange at stage k adds both gated features onto the merge stream
+    s = trace.stages[2]
+    expected = (
+        s.merged_before
+        + s.appearance * s.motion_attention[..., None, None]
+        + s.motion * s.appearance_attention[..., None, None]
+    )
+    assert torch.allclose(s.merged_after, expected)
+    fused, motion = trace.pyramids[0]
+    assert [f.shape[1] for f in fused] == [8, 8, 8, 8] == [g.shape[1] for g in motion]
+
+
+def test_mismatched_inputs_are_refused():
+    model = FSNet(**SMALL)
+    with pytest.raises(ValueError, match="same shape"):
+        model(torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 96))

@@ -1,0 +1,117 @@
+"""The model reproduces the authors' code exactly, and their checkpoint format round-trips."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fsnet_core import (
+    CheckpointMismatch,
+    FSNet,
+    load_official_weights,
+    official_key_map,
+    to_official_state_dict,
+)
+
+CASES = ("square96", "wide96x160")
+DEAD_KEYS = 12  # merge-stream stem (6) and RGBF_conv3 (6): in the checkpoint, never used
+
+
+@pytest.fixture(scope="module")
+def official_model(official_reference_state) -> FSNet:
+    # float64 *before* loading, so the reference values are not rounded to float32
+    model = FSNet().double().eval()
+    return load_official_weights(model, official_reference_state)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_float64_outputs_match_the_official_code(official_model, parity_cases, case):
+    image = torch.from_numpy(parity_cases[f"{case}_image"])
+    flow = torch.from_numpy(parity_cases[f"{case}_flow"])
+    with torch.no_grad():
+        appearance, motion = official_model(image, flow)
+    expected_a = torch.from_numpy(parity_cases[f"{case}_appearance_logits"])
+    expected_m = torch.from_numpy(parity_cases[f"{case}_motion_logits"])
+    assert appearance.shape == expected_a.shape == image.shape[:1] + (1,) + image.shape[2:]
+    assert (appearance - expected_a).abs().max().item() < 1e-8
+    assert (motion - expected_m).abs().max().item() < 1e-8
+
+
+def test_every_used_official_key_has_exactly_one_internal_name(official_keys):
+    mapping = official_key_map(FSNet())
+    official = [k for k, _ in official_keys]
+    assert len(official) == 2160
+    unmapped = [k for k in official if k not in mapping]
+    assert len(unmapped) == DEAD_KEYS
+    assert all(k.startswith(("resnet.conv1.", "resnet.bn1.", "RGBF_conv3.")) for k in unmapped)
+    assert set(mapping) <= set(official)
+    assert len(set(mapping.values())) == len(mapping) == len(FSNet().state_dict())
+
+
+def test_export_has_the_official_keys_and_shapes(official_model, official_keys):
+    exported = to_official_state_dict(official_model, data_parallel=True)
+    assert {k: tuple(v.shape) for k, v in exported.items()} == {
+        "module." + k: s for k, s in official_keys
+    }
+
+
+def test_export_then_load_round_trips(official_model):
+    exported = to_official_state_dict(official_model)
+    fresh = load_official_weights(FSNet().double(), exported)
+    for key, value in official_model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value), key
+
+
+def test_export_refuses_ablated_configurations():
+    with pytest.raises(ValueError, match="paper configuration"):
+        to_official_state_dict(FSNet(backbone="resnet18"))
+
+
+def test_loads_from_a_file_with_and_without_module_prefix(official_reference_state, tmp_path):
+    plain = {k.removeprefix("module."): v for k, v in official_reference_state.items()}
+    for name, state in (("dp.pth", official_reference_state), ("plain.pth", plain)):
+        path = tmp_path / name
+        torch.save(state, path)
+        model = load_official_weights(FSNet(), path)
+        key = "bpms.3.purify.0.lifts.2.proj.conv.weight"
+        expected = plain["bpm4.conv9.conv.conv_bn.0.weight"].float()
+        assert torch.equal(model.state_dict()[key], expected)
+
+
+def test_wrong_file_names_missing_and_unexpected_keys(official_reference_state, tmp_path):
+    state = dict(official_reference_state)
+    del state["module.bpm2.conv_f3.0.conv_bn.0.weight"]
+    state["module.extra_head.weight"] = torch.zeros(1)
+    path = tmp_path / "broken.pth"
+    torch.save(state, path)
+    with pytest.raises(CheckpointMismatch) as err:
+        load_official_weights(FSNet(), path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "missing keys 1 (bpm2.conv_f3.0.conv_bn.0.weight)" in message
+    assert "unexpected keys 1 (extra_head.weight)" in message
+
+
+def test_wrong_shapes_are_named(official_reference_state):
+    with pytest.raises(CheckpointMismatch, match=r"shape mismatches .*layer1_rgb"):
+        load_official_weights(FSNet(backbone="resnet18"), official_reference_state)
+
+
+def test_unreadable_and_missing_files(tmp_path):
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointMismatch, match="garbage.pth: not a readable"):
+        load_official_weights(FSNet(backbone="resnet18"), garbage)
+    with pytest.raises(FileNotFoundError, match="nowhere.pth"):
+        load_official_weights(FSNet(backbone="resnet18"), tmp_path / "nowhere.pth")
+
+
+class _Payload:
+    """Not a tensor: ``weights_only=True`` must refuse to unpickle it."""
+
+
+def test_checkpoints_are_loaded_with_weights_only(tmp_path):
+    path = tmp_path / "pickle.pth"
+    torch.save({"obj": _Payload()}, path)
+    with pytest.raises(CheckpointMismatch, match="not a readable"):
+        load_official_weights(FSNet(backbone="resnet18"), path)

@@ -1,0 +1,103 @@
+"""The fast predictor gives the float32 model's answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from fsnet_core import FSNet, FSNetPredictor, fold_batchnorm
+from fsnet_core.demo import drawn_pair, to_model_input
+from fsnet_core.flow import flow_to_color
+
+
+def _batch(size: int, seeds: list[int]):
+    frames, flows, masks = [], [], []
+    for seed in seeds:
+        frame, flow, mask = drawn_pair(size, seed=seed, random_position=True)
+        frames.append(to_model_input(frame))
+        flows.append(to_model_input(flow_to_color(flow)))
+        masks.append(torch.from_numpy(mask)[None, None].float())
+    return torch.cat(frames), torch.cat(flows), torch.cat(masks)
+
+
+@pytest.fixture(scope="module")
+def trained_model() -> FSNet:
+    """A small FSNet trained for a few steps, so its masks mean something."""
+    torch.manual_seed(0)
+    model = FSNet(backbone="resnet18", channels=16)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for step in range(25):
+        image, flow, mask = _batch(64, [4 * step + i for i in range(4)])
+        out = model(image, flow)
+        loss = F.binary_cross_entropy_with_logits(
+            out.appearance, mask
+        ) + F.binary_cross_entropy_with_logits(out.motion, mask)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
+    return ((a & b).sum() / (a | b).sum().clamp(min=1)).item()
+
+
+def test_folding_batchnorm_keeps_the_function():
+    torch.manual_seed(0)
+    model = FSNet(backbone="resnet18", channels=8).eval()
+    for m in model.modules():  # non-trivial statistics, so folding has work to do
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+    image, flow = torch.randn(1, 3, 64, 64), torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        before = model(image, flow)
+        count = fold_batchnorm(model)
+        after = model(image, flow)
+    assert count == sum(1 for m in model.modules() if isinstance(m, torch.nn.Identity))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    for x, y in zip(before, after, strict=True):
+        assert torch.allclose(x, y, atol=1e-4, rtol=1e-4)
+
+
+def test_folding_refuses_a_training_model():
+    with pytest.raises(RuntimeError, match="eval"):
+        fold_batchnorm(FSNet(backbone="resnet18", channels=8).train())
+
+
+def test_predictor_masks_agree_with_float32_eager_at_352(trained_model):
+    image, flow, truth = _batch(352, [1000, 1001])
+    with torch.no_grad():
+        eager = trained_model(image, flow).appearance > 0
+    predictor = FSNetPredictor(trained_model, precision="auto")
+    fast = predictor.masks(image, flow)
+    assert fast.shape == eager.shape == (2, 1, 352, 352)
+    assert _iou(fast, eager) >= 0.99
+    assert _iou(eager, truth > 0) > 0.5  # the model did learn something: the check is not vacuous
+
+
+def test_predictor_leaves_the_original_model_alone(trained_model):
+    before = {k: v.clone() for k, v in trained_model.state_dict().items()}
+    predictor = FSNetPredictor(trained_model, precision="bfloat16")
+    assert predictor.autocast_dtype == torch.bfloat16
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trained_model.modules())
+    after = trained_model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_float32_predictor_matches_eager_closely(trained_model):
+    image, flow, _ = _batch(96, [7])
+    with torch.no_grad():
+        eager = trained_model(image, flow)
+    fast = FSNetPredictor(trained_model, precision="float32")(image, flow)
+    assert fast.appearance.dtype == torch.float32
+    assert torch.allclose(fast.appearance, eager.appearance, atol=1e-3)
+    assert torch.allclose(torch.sigmoid(fast.motion), torch.sigmoid(eager.motion), atol=1e-3)
+
+
+def test_drawn_pair_is_deterministic():
+    a = drawn_pair(64, seed=3, random_position=True)
+    b = drawn_pair(64, seed=3, random_position=True)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
