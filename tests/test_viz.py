@@ -1,0 +1,119 @@
+"""Figure helpers: where figures go, what overlays and legends contain."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from fsnet_core import viz
+from fsnet_core.flow import flow_to_color
+
+
+@pytest.fixture
+def frame_and_mask() -> tuple[np.ndarray, np.ndarray]:
+    frame = np.full((40, 60, 3), 100, np.uint8)
+    mask = np.zeros((40, 60), bool)
+    mask[10:30, 20:40] = True
+    return frame, mask
+
+
+def test_figures_dir_follows_the_environment(tmp_path, monkeypatch):
+    target = tmp_path / "figs" / "nested"
+    monkeypatch.setenv(viz.FIGURES_ENV, str(target))
+    assert viz.figures_dir() == target
+    assert target.is_dir()
+
+
+def test_figures_dir_defaults_to_the_repo_folder(monkeypatch):
+    monkeypatch.delenv(viz.FIGURES_ENV, raising=False)
+    folder = viz.figures_dir()
+    assert folder.name == "figures"
+    assert (folder.parent / "pyproject.toml").is_file()
+
+
+def test_save_figure_writes_a_png_by_name_and_leaves_no_temporary(tmp_path, monkeypatch):
+    monkeypatch.setenv(viz.FIGURES_ENV, str(tmp_path))
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    path = viz.save_figure(fig, "99_test_line")
+    plt.close(fig)
+    assert path == tmp_path / "99_test_line.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["99_test_line.png"]
+
+
+@pytest.mark.parametrize("bad", ["", "sub/dir.png", "../up.png"])
+def test_save_figure_rejects_paths(bad, tmp_path, monkeypatch):
+    monkeypatch.setenv(viz.FIGURES_ENV, str(tmp_path))
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="plain file name"):
+        viz.save_figure(fig, bad)
+    plt.close(fig)
+
+
+def test_overlay_tints_only_the_mask_in_proportion(frame_and_mask):
+    frame, mask = frame_and_mask
+    full = viz.overlay(frame, mask, color=(200, 0, 0), alpha=0.5)
+    assert full.dtype == np.uint8 and full.shape == frame.shape
+    np.testing.assert_array_equal(full[~mask], frame[~mask])
+    np.testing.assert_array_equal(full[15, 25], [150, 50, 50])
+    half = viz.overlay(frame, mask.astype(np.float32) * 0.5, color=(200, 0, 0), alpha=0.5)
+    np.testing.assert_array_equal(half[15, 25], [125, 75, 75])
+    as_uint8 = viz.overlay(frame, (mask * 255).astype(np.uint8), color=(200, 0, 0), alpha=0.5)
+    np.testing.assert_array_equal(as_uint8, full)
+
+
+def test_overlay_rejects_a_mask_of_another_size(frame_and_mask):
+    frame, _ = frame_and_mask
+    with pytest.raises(ValueError, match="differ in size"):
+        viz.overlay(frame, np.zeros((10, 10), bool))
+
+
+def test_contours_lie_on_the_mask_boundary(frame_and_mask):
+    frame, mask = frame_and_mask
+    drawn = viz.draw_contours(frame, mask, color=(0, 255, 0), thickness=1)
+    changed = np.any(drawn != frame, axis=2)
+    assert changed[10, 25] and changed[29, 25] and changed[20, 20] and changed[20, 39]
+    assert not changed[20, 30]  # inside
+    assert not changed[0, 0]  # far outside
+    np.testing.assert_array_equal(drawn[10, 25], [0, 255, 0])
+    assert frame[10, 25, 1] == 100  # the input is not modified
+
+
+def test_compare_overlay_binarises_the_prediction_at_the_threshold(frame_and_mask):
+    frame, mask = frame_and_mask
+    prob = mask * 0.6
+    low = viz.compare_overlay(frame, prob, threshold=0.5)
+    high = viz.compare_overlay(frame, prob, threshold=0.7)
+    assert np.any(low[mask] != frame[mask])
+    np.testing.assert_array_equal(high, frame)
+
+
+def test_show_row_has_one_panel_per_image_with_titles(frame_and_mask):
+    frame, mask = frame_and_mask
+    fig = viz.show_row([frame, mask, mask.astype(np.float32) * 0.3], ["frame", "mask", "prob"])
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["frame", "mask", "prob"]
+    grey = axes[1].get_images()[0]
+    assert grey.get_clim() == (0.0, 1.0)
+    np.testing.assert_array_equal(grey.get_array(), mask.astype(np.float32))
+    plt.close(fig)
+    with pytest.raises(ValueError, match="titles"):
+        viz.show_row([frame], ["a", "b"])
+
+
+def test_flow_wheel_matches_the_flow_colour_coding():
+    wheel = viz.flow_wheel(65)
+    assert wheel.shape == (65, 65, 3) and wheel.dtype == np.uint8
+    np.testing.assert_array_equal(wheel[32, 32], [255, 255, 255])  # zero flow is white
+    np.testing.assert_array_equal(wheel[0, 0], [255, 255, 255])  # outside the disk
+    # the rightmost point is the fastest rightward motion, coloured as a real field is
+    right = np.zeros((1, 2, 2), np.float32)
+    right[0, 0] = (1.0, 0.0)
+    np.testing.assert_array_equal(wheel[32, 64], flow_to_color(right)[0, 0])
+    assert not np.array_equal(wheel[32, 64], wheel[32, 0])  # opposite directions differ
