@@ -459,7 +459,8 @@ def _chi2_cost(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
             term = a * b
             term /= a + b
             harmonic[rows] += term
-    return 0.5 * (h1.sum(axis=1)[:, None] + h2_by_bin.sum(axis=0)[None, :] - 4.0 * harmonic)
+    cost = 0.5 * (h1.sum(axis=1)[:, None] + h2_by_bin.sum(axis=0)[None, :] - 4.0 * harmonic)
+    return np.maximum(cost, 0.0, out=cost)  # rounding may leave -1e-17 where histograms agree
 
 
 def _cheapest_path(cost: np.ndarray) -> tuple[np.ndarray, int, int]:

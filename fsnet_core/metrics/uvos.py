@@ -41,19 +41,21 @@ __all__ = [
 
 
 def binarize(prob: np.ndarray) -> np.ndarray:
-    """Foreground where a probability map reaches half of its dtype's range.
+    """Foreground where a probability map exceeds half of its range (8-bit: >= 128).
 
-    The authors binarise FSNet's maps at 0.5 (following AnDiff, FSNet issue
-    #11). For 8-bit maps (0-255) this is ``value >= 128``, i.e. ``> 127.5``;
-    for 16-bit maps ``>= 32768``; for float maps in [0, 1] ``>= 0.5``; boolean
-    masks are returned unchanged.
+    The authors binarise FSNet's maps at 0.5 ("threshold = 0.5", following
+    AnDiff, which keeps scores ``> threshold``; FSNet issue #11). The maps
+    are saved as 8-bit images of the score (``score * 255``), so a pixel is
+    foreground when ``value / 255 > 0.5``, i.e. ``value >= 128``; likewise
+    ``>= 32768`` for 16-bit maps and ``> 0.5`` for float maps in [0, 1].
+    Boolean masks are returned unchanged.
     """
     prob = np.asarray(prob)
     if prob.dtype == bool:
         return prob
     if np.issubdtype(prob.dtype, np.unsignedinteger):
         return prob > np.iinfo(prob.dtype).max // 2
-    return prob >= 0.5
+    return prob > 0.5
 
 
 def _check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
