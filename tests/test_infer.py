@@ -176,6 +176,11 @@ def test_clear_errors_for_a_missing_checkpoint_or_a_wrong_data_folder(
     assert main(["infer", "--checkpoint", str(missing), "--data", str(data), *out]) == 1
     err = capsys.readouterr().err
     assert str(missing) in err and "not found" in err
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    assert main(["infer", "--checkpoint", str(garbage), "--data", str(data), *out]) == 1
+    err = capsys.readouterr().err
+    assert str(garbage) in err and "not a readable PyTorch checkpoint" in err
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["infer", "--checkpoint", str(checkpoint), "--data", str(empty), *out]) == 1
@@ -186,3 +191,14 @@ def test_clear_errors_for_a_missing_checkpoint_or_a_wrong_data_folder(
     with pytest.raises(InputError, match="not a folder"):
         run_inference(checkpoint, data, not_a_folder, size=SIZE, progress=False)
     assert not (tmp_path / "pred").exists()
+
+
+@pytest.mark.slow
+def test_cli_reads_the_authors_checkpoint_format(official_reference_state, data, tmp_path):
+    """The released ``.pth`` layout (DataParallel keys, official names) goes straight in."""
+    ckpt = tmp_path / "2021-ICCV-FSNet-20epoch-new.pth"
+    torch.save(official_reference_state, ckpt)
+    out = tmp_path / "pred"
+    args = ["--data", str(data), "--out", str(out), "--split", "val", "--size", str(SIZE)]
+    assert main(["infer", "--checkpoint", str(ckpt), *args, "--batch-size", "8", "--quiet"]) == 0
+    assert sum(len(files) for files in _pngs(out).values()) == 8
