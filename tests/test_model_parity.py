@@ -57,9 +57,9 @@ def test_export_has_the_official_keys_and_shapes(official_model, official_keys):
 
 def test_export_then_load_round_trips(official_model):
     exported = to_official_state_dict(official_model)
-    fresh = load_official_weights(FSNet().double(), exported)
+    fresh = load_official_weights(FSNet().double(), exported).state_dict()
     for key, value in official_model.state_dict().items():
-        assert torch.equal(fresh.state_dict()[key], value), key
+        assert torch.equal(fresh[key], value), key
 
 
 def test_export_refuses_ablated_configurations():
@@ -67,15 +67,23 @@ def test_export_refuses_ablated_configurations():
         to_official_state_dict(FSNet(backbone="resnet18"))
 
 
-def test_loads_from_a_file_with_and_without_module_prefix(official_reference_state, tmp_path):
+def test_loads_the_released_file_format(official_reference_state, tmp_path):
+    # The authors' file: float32 tensors under DataParallel's "module." prefix.
+    path = tmp_path / "2021-ICCV-FSNet-20epoch-new.pth"
+    torch.save({k: v.float() for k, v in official_reference_state.items()}, path)
+    model = load_official_weights(FSNet(), path)
+    key = "bpms.3.purify.0.lifts.2.proj.conv.weight"
+    expected = official_reference_state["module.bpm4.conv9.conv.conv_bn.0.weight"].float()
+    assert torch.equal(model.state_dict()[key], expected)
+
+
+def test_loads_a_state_dict_without_the_module_prefix(official_reference_state):
     plain = {k.removeprefix("module."): v for k, v in official_reference_state.items()}
-    for name, state in (("dp.pth", official_reference_state), ("plain.pth", plain)):
-        path = tmp_path / name
-        torch.save(state, path)
-        model = load_official_weights(FSNet(), path)
-        key = "bpms.3.purify.0.lifts.2.proj.conv.weight"
-        expected = plain["bpm4.conv9.conv.conv_bn.0.weight"].float()
-        assert torch.equal(model.state_dict()[key], expected)
+    model = load_official_weights(FSNet(), plain)
+    key = "decoder_motion.merge.2.0.conv.weight"  # conv_cat1 works on level 3
+    assert torch.equal(
+        model.state_dict()[key], plain["output_e.conv_cat1.0.conv_bn.0.weight"].float()
+    )
 
 
 def test_wrong_file_names_missing_and_unexpected_keys(official_reference_state, tmp_path):
