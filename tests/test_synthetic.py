@@ -243,5 +243,7 @@ def test_existing_sets_and_foreign_folders_are_not_overwritten(tmp_path: Path) -
 def test_cli_generates_and_reports_the_time(tmp_path: Path, capsys) -> None:
     assert main(["data", "synthetic", "--out", str(tmp_path / "s"), "--smoke", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert "2 train, 2 val clips of 5 frames at 120x160 (seed 3)" in out and " s" in out
+    assert "2 train, 2 val clips of 5 frames at 120x160 (seed 3), made in" in out
     assert read_meta(tmp_path / "s")["seed"] == 3
+    assert main(["data", "synthetic", "--out", str(tmp_path / "s"), "--smoke", "--seed", "3"]) == 0
+    assert "already there" in capsys.readouterr().out

@@ -38,17 +38,23 @@ def run_synthetic(args: argparse.Namespace) -> int:
     )
 
     out = args.out or DEFAULT_SYNTHETIC_DIR
-    start = time.perf_counter()
+    before = read_meta(out)
+    start, cpu_start = time.perf_counter(), time.process_time()
     if args.force:
         path = make_synthetic_dataset(out, smoke=args.smoke, seed=args.seed, overwrite=True)
     else:
         path = ensure_synthetic_dataset(out, smoke=args.smoke, seed=args.seed)
     meta = read_meta(path) or {}
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     splits = ", ".join(f"{len(v)} {k}" for k, v in meta.get("splits", {}).items())
+    done = (
+        "already there (--force regenerates)"
+        if meta == before
+        else f"made in {seconds:.1f} s ({cpu:.1f} s of CPU)"
+    )
     print(
         f"{path}: {splits} clips of {meta.get('frames_per_clip')} frames at "
-        f"{meta.get('height')}x{meta.get('width')} (seed {meta.get('seed')}) in {seconds:.1f} s"
+        f"{meta.get('height')}x{meta.get('width')} (seed {meta.get('seed')}), {done}"
     )
     return 0
 
