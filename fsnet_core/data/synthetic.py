@@ -35,7 +35,7 @@ of CPU time, single-threaded: 14 s of wall time measured on a 2-core machine
 busy with other jobs (``fsnet data synthetic`` prints both).
 
 * default: 24 train + 12 val clips of 12 frames at 240 x 320 (H x W), i.e.
-  264 train and 132 val frame/flow pairs, about 300 MB (mostly ``.flo``);
+  264 train and 132 val frame/flow pairs, about 270 MB (mostly ``.flo``);
 * ``smoke=True``: 2 train + 2 val clips of 5 frames at 120 x 160, for tests.
 
 Each split contains every hazard (the schedule in :func:`_hazards` repeats
@@ -209,7 +209,9 @@ class RippleLayer(Layer):
     wavenumber: float = 0.1
     omega: float = 1.0
 
-    def _axes(self, camera: Camera, t: float, x: np.ndarray, y: np.ndarray):
+    def _axes(
+        self, camera: Camera, t: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The patch's (u, v) under frame pixel (x, y), and v measured from its centre line."""
         u, v = _apply(np.linalg.inv(camera.matrix(t) @ self.placement(t)), x, y)
         return u, v, v - (self.alpha.shape[0] - 1) / 2
@@ -220,11 +222,13 @@ class RippleLayer(Layer):
     def _shift(self, v_centred: np.ndarray, t: float) -> np.ndarray:
         return self.amplitude * np.sin(self.wavenumber * v_centred + self.omega * t)
 
-    def texture_coords(self, camera, t, x, y):
+    def texture_coords(
+        self, camera: Camera, t: float, x: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         u, v, v_centred = self._axes(camera, t, x, y)
         return u - self._shift(v_centred, t), v
 
-    def flow(self, camera, t, x, y):
+    def flow(self, camera: Camera, t: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         u, v, v_centred = self._axes(camera, t, x, y)
         u_next = u - self._shift(v_centred, t) + self._shift(v_centred, t + 1)
         nx, ny = _apply(camera.matrix(t + 1) @ self.placement(t + 1), u_next, v)
