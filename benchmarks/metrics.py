@@ -36,14 +36,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
-from scipy.spatial.distance import pdist, squareform
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fsnet_core.metrics import stability  # noqa: E402
+from fsnet_core.metrics import reference, stability  # noqa: E402
 from fsnet_core.metrics.uvos import f_boundary, jaccard  # noqa: E402
 
 DAVIS_SAMPLE = ROOT.parent / "shared" / "davis_sample" / "Annotations" / "480p"
@@ -88,52 +85,12 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
 
 
 # ---------------------------------------------------- J and F: davis2017-evaluation style
-def plain_davis2017_metrics() -> tuple[Callable, Callable]:
-    """``db_eval_iou`` and ``f_measure`` as davis2017-evaluation writes them (void pixels none)."""
-
-    def db_eval_iou(annotation, segmentation):
-        annotation, segmentation = annotation.astype(bool), segmentation.astype(bool)
-        void = np.zeros_like(segmentation)
-        inters = np.sum((segmentation & annotation) & np.logical_not(void), axis=(-2, -1))
-        union = np.sum((segmentation | annotation) & np.logical_not(void), axis=(-2, -1))
-        return 1 if np.isclose(union, 0) else inters / union
-
-    def seg2bmap(seg):
-        seg = seg.astype(bool)
-        e, s, se = np.zeros_like(seg), np.zeros_like(seg), np.zeros_like(seg)
-        e[:, :-1], s[:-1, :], se[:-1, :-1] = seg[:, 1:], seg[1:, :], seg[1:, 1:]
-        b = seg ^ e | seg ^ s | seg ^ se
-        b[-1, :] = seg[-1, :] ^ e[-1, :]
-        b[:, -1] = seg[:, -1] ^ s[:, -1]
-        b[-1, -1] = 0
-        return b
-
-    def f_measure(foreground_mask, gt_mask, bound_th=0.008):
-        void = np.zeros_like(foreground_mask).astype(bool)
-        r = bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(foreground_mask.shape))
-        yy, xx = np.mgrid[-int(r) : int(r) + 1, -int(r) : int(r) + 1]
-        disk = (xx**2 + yy**2 <= r**2).astype(np.uint8)
-        fg_b = seg2bmap(foreground_mask * np.logical_not(void))
-        gt_b = seg2bmap(gt_mask * np.logical_not(void))
-        fg_dil = cv2.dilate(fg_b.astype(np.uint8), disk)
-        gt_dil = cv2.dilate(gt_b.astype(np.uint8), disk)
-        n_fg, n_gt = np.sum(fg_b), np.sum(gt_b)
-        if n_fg == 0 or n_gt == 0:
-            return float(n_fg == n_gt)
-        precision = np.sum(fg_b * gt_dil) / float(n_fg)
-        recall = np.sum(gt_b * fg_dil) / float(n_gt)
-        return 0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
-
-    return db_eval_iou, f_measure
-
-
 def davis2017_metrics(path: str | None) -> tuple[Callable, Callable, str]:
     if path:
         sys.path.insert(0, path)
         module = importlib.import_module("davis2017.metrics")
         return module.db_eval_iou, module.f_measure, f"davis2017-evaluation ({path})"
-    iou, f = plain_davis2017_metrics()
-    return iou, f, "davis2017-evaluation style (re-implemented here)"
+    return reference.db_eval_iou, reference.f_measure, "davis2017-evaluation style (plain)"
 
 
 def bench_jf(sequences, davis2017: str | None) -> None:
@@ -158,80 +115,6 @@ def bench_jf(sequences, davis2017: str | None) -> None:
     print(f"  largest |difference| in J or F: {diff:.2e}")
 
 
-# --------------------------------------------------------- T: straightforward port
-def plain_t_pair(a: np.ndarray, b: np.ndarray) -> float:
-    """The official T, written plainly (the contour tracing is shared with fsnet_core)."""
-
-    def descriptor(mask):
-        outlines = stability.mask_contours(mask)
-        if not outlines:
-            return None
-        cont = max(reversed(outlines), key=len)  # the last of the longest, as the C++
-        pts = [cont[0].astype(np.float32)]
-        for p, q in zip(cont[:-1].astype(np.float32), cont[1:].astype(np.float32), strict=True):
-            d = q - p
-            length = np.float32(np.sqrt(d[0] * d[0] + d[1] * d[1]))
-            if length > 3:
-                k = int(np.ceil(length / np.float32(3)))
-                cur = pts[-1].copy()
-                for _ in range(k - 1):
-                    cur = cur + d / np.float32(k)
-                    pts.append(cur)
-            pts.append(q)
-        pts = np.asarray(pts, dtype=np.float64)
-        n = len(pts)
-        r = squareform(pdist(pts))
-        edges = np.logspace(np.log10(1 / 8), np.log10(2), 5)
-        r_q = sum((r / r.mean() < e).astype(int) for e in edges)
-        theta = np.arctan2(pts[None, :, 1] - pts[:, None, 1], pts[None, :, 0] - pts[:, None, 0])
-        theta = np.fmod(np.fmod(theta, 2 * np.pi) + 2 * np.pi, 2 * np.pi)
-        theta_q = 1 + np.floor(theta / (2 * np.pi / 12))
-        hist = np.zeros((n, 60))
-        for i in range(n):  # one point at a time, as sc_compute
-            sel = r_q[i] > 0
-            ids = (r_q[i, sel] - 1) * 12 + np.minimum(theta_q[i, sel], 12).astype(int) - 1
-            hist[i] = np.bincount(ids, minlength=60)
-        return hist / (hist.sum(axis=1, keepdims=True) + 2.2204e-16)
-
-    def match(cost):
-        n1, n2 = cost.shape
-        idx = np.arange(n1 * n2).reshape(n1, n2)
-        src, dst = [], []
-        for dx, dy in ((0, 1), (1, 0), (1, 1)):
-            src.append(idx[: n1 - dx, : n2 - dy].ravel())
-            dst.append(idx[dx:, dy:].ravel())
-        src, dst = np.concatenate(src), np.concatenate(dst)
-        graph = sparse.csr_matrix((cost.ravel()[dst], (src, dst)), shape=(n1 * n2, n1 * n2))
-        _, pred = dijkstra(graph, indices=0, return_predecessors=True)
-        path, node = [], n1 * n2 - 1
-        while node != 0:
-            path.append(node)
-            node = pred[node]
-        path.append(0)
-        path = np.array(path)
-        k = np.argmin(cost.ravel()[path[:-1]]) if len(path) > 1 else 0
-        cells = np.column_stack(np.unravel_index(path, (n1, n2)))
-        return cells, *cells[k]
-
-    h1, h2 = descriptor(a), descriptor(b)
-    if h1 is None or h2 is None:
-        return float("nan")
-    t1 = h1[:, None, :]
-    t2 = h2[None, :, :]
-    cost = 0.5 * np.sum((t1 - t2) ** 2 / (t1 + t2 + 2.2204e-16), axis=2)
-    _, sx, sy = match(cost)
-    rolled = np.roll(np.roll(cost, -(sy + 1), axis=1), -(sx + 1), axis=0)
-    pairs, _, _ = match(rolled)
-    pairs = np.column_stack([(pairs[:, 0] + sx + 1) % len(h1), (pairs[:, 1] + sy + 1) % len(h2)])
-    for side in (0, 1):
-        keep = []
-        for i in np.unique(pairs[:, side]):
-            group = pairs[pairs[:, side] == i]
-            keep.append(group[np.argmin(cost[group[:, 0], group[:, 1]])])
-        pairs = np.array(keep)
-    return 5.0 * float(np.mean(cost[pairs[:, 0], pairs[:, 1]]))
-
-
 def official_t(command: str, masks: np.ndarray) -> tuple[float, np.ndarray]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "masks.npz"
@@ -254,7 +137,7 @@ def bench_t(sequences, official_cmd: str | None, with_plain: bool) -> None:
         line = f"  {name:<15} {len(ours):3d} pairs  fsnet_core {t_ours / len(ours):6.3f} s/pair"
         if with_plain:
             t_plain, plain = timed(
-                lambda p=preds: [plain_t_pair(a, b) for a, b in zip(p[:-1], p[1:], strict=True)]
+                lambda p=preds: [reference.t_pair(a, b) for a, b in zip(p[:-1], p[1:], strict=True)]
             )
             totals["plain"] += t_plain
             line += f" | straightforward {t_plain / len(ours):6.3f} s/pair"

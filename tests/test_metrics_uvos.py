@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 from scipy import ndimage
 
+from fsnet_core.metrics import reference
 from fsnet_core.metrics.uvos import (
     binarize,
     boundary_map,
@@ -91,36 +93,6 @@ def test_f_empty_cases():
     assert f_boundary(empty, square((30, 30), 5, 5, 10)) == 0.0
 
 
-def _reference_f(fg: np.ndarray, gt: np.ndarray, bound_th: float = 0.008) -> float:
-    """The official formulas, plainly: full-frame seg2bmap and disk dilation."""
-
-    def seg2bmap(seg):
-        e, s, se = np.zeros_like(seg), np.zeros_like(seg), np.zeros_like(seg)
-        e[:, :-1], s[:-1, :], se[:-1, :-1] = seg[:, 1:], seg[1:, :], seg[1:, 1:]
-        b = seg ^ e | seg ^ s | seg ^ se
-        b[-1, :] = seg[-1, :] ^ e[-1, :]
-        b[:, -1] = seg[:, -1] ^ s[:, -1]
-        b[-1, -1] = 0
-        return b
-
-    r = bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(fg.shape))
-    y, x = np.mgrid[-int(r) : int(r) + 1, -int(r) : int(r) + 1]
-    structure = x**2 + y**2 <= r**2
-    fb, gb = seg2bmap(fg), seg2bmap(gt)
-    fd = ndimage.binary_dilation(fb, structure)
-    gd = ndimage.binary_dilation(gb, structure)
-    n_fg, n_gt = fb.sum(), gb.sum()
-    if n_fg == 0 and n_gt > 0:
-        p, rc = 1, 0
-    elif n_fg > 0 and n_gt == 0:
-        p, rc = 0, 1
-    elif n_fg == 0 and n_gt == 0:
-        p, rc = 1, 1
-    else:
-        p, rc = (fb & gd).sum() / n_fg, (gb & fd).sum() / n_gt
-    return 0.0 if p + rc == 0 else 2 * p * rc / (p + rc)
-
-
 def test_j_and_f_agree_with_the_official_formulas_on_random_masks():
     rng = np.random.default_rng(0)
     for trial in range(60):
@@ -133,9 +105,20 @@ def test_j_and_f_agree_with_the_official_formulas_on_random_masks():
             a = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
             b = np.roll(a, tuple(rng.integers(-4, 5, 2)), axis=(0, 1)) ^ (rng.random((h, w)) < 0.02)
         bound_th = (0.008, 0.05, 2)[trial % 3]
-        assert f_boundary(a, b, bound_th) == pytest.approx(_reference_f(a, b, bound_th), abs=1e-12)
-        union = (a | b).sum()
-        assert jaccard(a, b) == pytest.approx((a & b).sum() / union if union else 1.0)
+        assert f_boundary(a, b, bound_th) == pytest.approx(
+            reference.f_measure(a, b, bound_th), abs=1e-12
+        )
+        assert jaccard(a, b) == pytest.approx(reference.db_eval_iou(b, a))
+
+
+def test_opencv_disk_dilation_equals_davis2016_binary_dilation():
+    # DAVIS-2016 dilates with skimage's binary_dilation; cv2 with the same disk is identical.
+    rng = np.random.default_rng(1)
+    boundary = reference.seg2bmap(rng.random((50, 70)) < 0.3)
+    for radius in (1, 3, 8):
+        element = reference.disk_element(radius)
+        ours = cv2.dilate(boundary.astype(np.uint8), element) > 0
+        np.testing.assert_array_equal(ours, ndimage.binary_dilation(boundary, element))
 
 
 # ---------------------------------------------------------------------- statistics

@@ -42,6 +42,7 @@ __all__ = [
     "T_SCALE",
     "describe_mask",
     "mask_contours",
+    "mean_temporal_stability",
     "sequence_temporal_stability",
     "temporal_stability",
 ]
@@ -115,8 +116,8 @@ def _walk(
         direction = codes[flat] & ~arrived
 
 
-def _trace_pieces(codes_grid: np.ndarray) -> tuple[list[_Piece], dict[int, tuple[int, int]]]:
-    """Outline pieces in mask2poly's order, and junction positions by id.
+def _trace_pieces(codes_grid: np.ndarray) -> list[_Piece]:
+    """Outline pieces in mask2poly's order.
 
     Pieces start at the 4-way junctions, explored last-queued-first; closed
     loops without a junction follow, each starting at the upper end of its
@@ -151,7 +152,7 @@ def _trace_pieces(codes_grid: np.ndarray) -> tuple[list[_Piece], dict[int, tuple
         positions[next_id] = divmod(flat, width)
         path, _, _ = _walk(codes, width, positions[next_id], _DOWN, {flat: next_id}, seen)
         pieces.append(_Piece(next_id, next_id, path))
-    return pieces, positions
+    return pieces
 
 
 def _jordan_curves(pieces: list[_Piece]) -> list[list[tuple[int, int]]]:
@@ -339,7 +340,7 @@ def mask_contours(mask: np.ndarray, simplify_tol: float = _SIMPLIFY_TOL) -> list
     cols = np.flatnonzero(mask.any(axis=0))
     r0, c0 = rows[0], cols[0]
     crop = mask[r0 : rows[-1] + 1, c0 : cols[-1] + 1]
-    pieces, _ = _trace_pieces(_vertex_codes(crop))
+    pieces = _trace_pieces(_vertex_codes(crop))
     curves = [np.asarray(curve, dtype=np.int64) for curve in _jordan_curves(pieces)]
     padded = np.pad(crop, 1)
     holes = [not _fg_inside(padded, verts) for verts in curves]
