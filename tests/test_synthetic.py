@@ -247,3 +247,17 @@ def test_cli_generates_and_reports_the_time(tmp_path: Path, capsys) -> None:
     assert read_meta(tmp_path / "s")["seed"] == 3
     assert main(["data", "synthetic", "--out", str(tmp_path / "s"), "--smoke", "--seed", "3"]) == 0
     assert "already there" in capsys.readouterr().out
+
+
+def test_the_target_passes_behind_the_occluder() -> None:
+    scene = synthetic._scene(np.random.default_rng(7), SMOKE, synthetic._hazards(0))
+    target = next(layer for layer in scene.layers if layer.label == TARGET)
+    yy, xx = np.mgrid[0 : SMOKE.height, 0 : SMOKE.width].astype(np.float32)
+    hidden = []
+    for t in range(SMOKE.frames):
+        silhouette = synthetic._sample(target, scene.camera, float(t), xx, yy)[..., 3] > 0.5
+        _, labels, _ = scene.render(t)
+        hidden.append((silhouette & (labels == OCCLUDER)).sum() / silhouette.sum())
+        # the annotation is the visible part only
+        assert not (labels == TARGET)[~silhouette].any()
+    assert max(hidden) > 0.1
