@@ -151,6 +151,13 @@ def test_colour_image_is_not_a_mask(folders, capsys):
     assert rc == 1 and str(bad) in err and "colour" in err
 
 
+def test_grey_ground_truth_is_not_a_mask_for_uvos(folders, capsys):
+    pred, gt = folders
+    bad = write(gt / "beta" / "00003.png", (np.arange(48, dtype=np.uint8) * 5)[None].repeat(36, 0))
+    rc, _, err = run_cli(capsys, pred, gt)
+    assert rc == 1 and str(bad) in err and "not a mask" in err
+
+
 def test_unreadable_image_names_the_file(folders, capsys):
     pred, gt = folders
     bad = pred / "beta" / "00001.png"

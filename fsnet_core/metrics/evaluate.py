@@ -24,7 +24,9 @@ sequences whose ``db_info.yml`` entry has ``eval_t: False`` get T = NaN
 (pass ``t_all_sequences=True`` to compute it everywhere); the overall value
 of every measure is the mean over sequences, NaNs ignored.
 
-V-SOD: see :mod:`fsnet_core.metrics.vsod`.
+V-SOD: see :mod:`fsnet_core.metrics.vsod`. Unlike the DAVSOD toolbox, which
+resizes (and overwrites) a prediction whose size differs from the ground
+truth, a size mismatch is an error here, for both tasks.
 """
 
 from __future__ import annotations
@@ -215,10 +217,21 @@ def _match_folders(
     return matched
 
 
-def _pairs(seq: _SequenceFiles) -> Iterable[tuple[np.ndarray, np.ndarray]]:
-    """(prediction, ground truth) maps of a sequence's scored frames; sizes checked."""
+def _pairs(seq: _SequenceFiles, binary_gt: bool) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+    """(prediction, ground truth) maps of a sequence's scored frames; sizes checked.
+
+    With ``binary_gt`` the ground truth must hold at most two grey levels
+    (U-VOS masks: DAVIS counts every non-zero pixel as foreground, so a
+    re-compressed or anti-aliased mask would be scored wrongly).
+    """
     for pred_path, gt_path in zip(seq.predictions, seq.ground_truth, strict=True):
         gt = read_map(gt_path)
+        if binary_gt:
+            levels = np.count_nonzero(np.bincount(gt.ravel(), minlength=256))
+            if levels > 2:
+                raise InputError(
+                    gt_path, f"not a mask: {levels} grey levels (expected two, e.g. 0 and 255)"
+                )
         pred = read_map(pred_path)
         if pred.shape != gt.shape:
             raise InputError(
@@ -303,7 +316,7 @@ def _evaluate_uvos_sequence(
     seq: _SequenceFiles, with_t: bool
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     j_values, f_values, masks = [], [], []
-    for pred, gt in _pairs(seq):
+    for pred, gt in _pairs(seq, binary_gt=True):
         mask = binarize(pred)
         truth = gt > 0
         j_values.append(jaccard(mask, truth))
@@ -319,7 +332,7 @@ def _evaluate_uvos_sequence(
 
 
 def _evaluate_vsod_sequence(seq: _SequenceFiles) -> SequenceScores:
-    return score_sequence(_pairs(seq))
+    return score_sequence(_pairs(seq, binary_gt=False))
 
 
 def evaluate_folder(
