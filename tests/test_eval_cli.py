@@ -110,6 +110,7 @@ def test_davis_t_subset_is_respected(tmp_path):
             write(pred / seq / f"{t:05d}.png", disk_mask(t))
     result = evaluate_folder(pred, gt)
     assert np.isnan(result.per_sequence.loc["dog", "T_mean"])
+    assert "dog" in result.notes[0] and "blackswan" not in result.notes[0]
     assert result.per_sequence.loc["blackswan", "T_mean"] == pytest.approx(0.0, abs=1e-9)
     assert not np.isnan(evaluate_folder(pred, gt, t_all_sequences=True).overall["T_mean"])
 

@@ -48,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     print(result.table(per_sequence=not args.summary))
+    for note in result.notes:
+        print(f"note: {note}")
     if args.json:
         print(f"wrote {result.to_json(args.json)}")
     return 0

@@ -366,13 +366,13 @@ def evaluate_folder(
     rows: dict[str, dict[str, float]] = {}
     frame_rows: list[dict] = []
     vsod_scores: dict[str, SequenceScores] = {}
-    notes: list[str] = []
+    no_t: list[str] = []
     for seq in iterator:
         if task == "uvos":
             with_t = t_all_sequences or seq.name not in DAVIS2016_NO_T
             values, per_frame = _evaluate_uvos_sequence(seq, with_t)
             if not with_t:
-                notes.append(f"{seq.name}: T not scored (DAVIS-2016 eval_t: False)")
+                no_t.append(seq.name)
         else:
             scores = _evaluate_vsod_sequence(seq)
             vsod_scores[seq.name], values, per_frame = scores, scores.values, scores.per_frame
@@ -390,6 +390,12 @@ def evaluate_folder(
     else:
         overall = aggregate_sequences(vsod_scores)
     per_frame_df = pd.DataFrame(frame_rows).set_index(["sequence", "frame"])
+    notes = []
+    if no_t:
+        notes.append(
+            f"T not scored for {', '.join(no_t)}: DAVIS-2016 leaves sequences with occlusions "
+            "out of T (t_all_sequences=True / --t-all-sequences scores them)"
+        )
     return EvaluationResult(task, overall, per_sequence, per_frame_df, notes)
 
 
