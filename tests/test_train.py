@@ -1,0 +1,294 @@
+"""Training: presets, one step, multi-scale sizes, stage 3 merge, exact resume, NaN stop, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+from fsnet_core.io import InputError
+from fsnet_core.model import FSNet
+from fsnet_core.model.io import load_model
+from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
+from fsnet_core.train.config import PRESETS, TrainConfig
+from fsnet_core.train.loop import TrainingDiverged, forward_losses, train
+from fsnet_core.train.stages import merge_stage_weights, stage_inputs
+
+TINY_MODEL = dict(backbone="resnet18", channels=8, num_bpm=1)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Two threads on a busy 2-core machine are many times slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_state() -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    return FSNet(**TINY_MODEL).state_dict()
+
+
+@pytest.fixture(scope="module")
+def smoke_data(tmp_path_factory) -> str:
+    from fsnet_core.data.synthetic import make_synthetic_dataset
+
+    return str(make_synthetic_dataset(tmp_path_factory.mktemp("data") / "smoke", smoke=True))
+
+
+def tiny_config(data: str, out, **changes) -> TrainConfig:
+    """One epoch (two batches) of a tiny FSNet at 64 px on the smoke set, one thread."""
+    base = TrainConfig.preset(
+        "smoke",
+        data=data,
+        out=str(out),
+        size=64,
+        scales=(1.0,),
+        epochs=1,
+        batch_size=4,
+        lr=1e-2,
+        precision="float32",
+        threads=1,
+        progress=False,
+        **TINY_MODEL,
+    )
+    return base.replace(**changes)
+
+
+# ---------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_are_valid_and_round_trip(name):
+    cfg = TrainConfig.preset(name)
+    assert cfg.preset_name == name
+    cfg.model_config()  # a buildable architecture
+    assert all(side % 32 == 0 for side in cfg.train_sizes())
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+def test_paper_preset_is_the_authors_schedule():
+    cfg = TrainConfig.preset("paper")
+    assert cfg.stages == ("rgb", "flow", "finetune")
+    assert (cfg.lr, cfg.momentum, cfg.weight_decay) == (2e-3, 0.9, 5e-4)
+    assert cfg.train_sizes() == (256, 352, 448)
+    assert cfg.model_config().is_paper
+    # The authors call scheduler.step() at the start of each epoch: the 20th runs at 2e-4.
+    assert [cfg.lr * cfg.lr_factor(e) for e in (0, 18, 19)] == pytest.approx([2e-3, 2e-3, 2e-4])
+    assert cfg.replace(lr_decay_early=False).lr_factor(19) == 1.0
+
+
+def test_smoke_preset_runs_from_scratch_on_cpu():
+    cfg = TrainConfig.preset("smoke")
+    assert cfg.imagenet is False and cfg.data is None and cfg.backbone != "resnet50"
+
+
+@pytest.mark.parametrize("size", [64, 100, 128, 200, 352, 353, 500])
+def test_multiscale_sizes_are_multiples_of_32(size):
+    sides = TrainConfig(size=size).train_sizes()
+    assert len(sides) == 3 and all(s % 32 == 0 and s >= 32 for s in sides)
+    assert sides[0] <= sides[1] <= sides[2]
+    assert abs(sides[1] - size) <= 16
+
+
+def test_bad_options_are_rejected():
+    with pytest.raises(ValueError, match="unknown training options"):
+        TrainConfig().replace(learning_rate=1.0)
+    with pytest.raises(ValueError, match="stages"):
+        TrainConfig(stages=("rgb", "warmup"))
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=1)
+    with pytest.raises(ValueError, match="backbone"):
+        TrainConfig(backbone="vgg16")
+    with pytest.raises(ValueError, match="unknown preset"):
+        TrainConfig.preset("huge")
+
+
+# ---------------------------------------------------------------------------- pieces
+
+
+def test_one_step_decreases_the_loss_on_a_fixed_batch():
+    torch.manual_seed(0)
+    model = FSNet(**TINY_MODEL).train()
+    image, flow = torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)
+    mask = (torch.arange(64)[None, None, :, None] < 24).float().expand(2, 1, 64, 64).contiguous()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9, weight_decay=5e-4)
+    cpu = torch.device("cpu")
+    before = forward_losses(model, image, flow, mask, cpu)
+    before.sum().backward()
+    opt.step()
+    after = forward_losses(model, image, flow, mask, cpu)
+    assert before.shape == (2,) and torch.isfinite(before).all()
+    assert after.sum() < before.sum()
+
+
+def test_stage_inputs_follow_the_authors():
+    batch = {"image": torch.zeros(1), "flow": torch.ones(1)}
+    assert [t.item() for t in stage_inputs("rgb", batch)] == [0, 0]
+    assert [t.item() for t in stage_inputs("flow", batch)] == [1, 1]
+    assert [t.item() for t in stage_inputs("finetune", batch)] == [0, 1]
+    with pytest.raises(ValueError, match="flow"):
+        stage_inputs("finetune", {"image": torch.zeros(1)})
+
+
+def _randomised(state: dict[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        k: torch.randn(v.shape, generator=g) if v.is_floating_point() else v + seed
+        for k, v in state.items()
+    }
+
+
+def test_stage3_merge_takes_the_motion_stream_from_stage2_but_not_its_bn_statistics(tiny_state):
+    rgb, flow = _randomised(tiny_state, 1), _randomised(tiny_state, 2)
+    model = FSNet(**TINY_MODEL)
+    taken = merge_stage_weights(model, rgb, flow)
+    merged = model.state_dict()
+    assert taken and all(k.startswith("motion.") for k in taken)
+    stats = [k for k in merged if k.endswith(("running_mean", "running_var"))]
+    motion_stats = [k for k in stats if k.startswith("motion.")]
+    assert motion_stats and not set(motion_stats) & set(taken)
+    for key, value in merged.items():
+        from_flow = key.startswith("motion.") and key not in motion_stats
+        assert torch.equal(value, (flow if from_flow else rgb)[key]), key
+    # convolution weights and BN affine parameters of the motion stream come from stage 2
+    assert "motion.conv1.weight" in taken and "motion.bn1.weight" in taken
+    assert (
+        "appearance.conv1.weight" not in taken and "decoder_motion.head.0.conv.weight" not in taken
+    )
+
+
+def test_stage3_merge_rejects_weights_of_another_architecture(tiny_state):
+    from fsnet_core.model.official import CheckpointMismatch
+
+    other = {
+        k: v[..., :1] if v.dim() and k.startswith("bpms.") else v for k, v in tiny_state.items()
+    }
+    model = FSNet(**TINY_MODEL)
+    with pytest.raises(CheckpointMismatch, match="stage 1"):
+        merge_stage_weights(model, other, tiny_state)
+    with pytest.raises(CheckpointMismatch, match="stage 2"):
+        merge_stage_weights(
+            model, tiny_state, {k: v for k, v in tiny_state.items() if "motion" not in k}
+        )
+
+
+def test_sampler_shards_cover_every_index_and_resume_mid_epoch():
+    shards = [ResumableSampler(10, seed=3, rank=r, world_size=3) for r in range(3)]
+    for s in shards:
+        s.set_epoch(4)
+    orders = [s.order() for s in shards]
+    assert {len(o) for o in orders} == {4}
+    assert set(sum(orders, [])) == set(range(10))
+    again = ResumableSampler(10, seed=3, rank=1, world_size=3)
+    again.set_epoch(4)
+    again.start_at(2)
+    assert list(again) == orders[1][2:] and len(again) == 2
+    again.set_epoch(5)
+    assert again.order() != orders[1] and len(again) == 4
+
+
+# ---------------------------------------------------------------------------- whole runs
+
+
+def _weights(path) -> dict[str, torch.Tensor]:
+    return read_checkpoint(path)["model"]
+
+
+def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_path):
+    # two epochs of two batches at two scales: 8 optimizer steps; stopped after the first batch
+    schedule = dict(epochs=2, scales=(0.75, 1.0), lr_step=2)  # decays for the 2nd epoch
+    whole = train(tiny_config(smoke_data, tmp_path / "whole", **schedule))
+    assert whole.final.finished and whole.final.steps == 8
+    assert list(whole.history.lr) == pytest.approx([1e-2, 1e-3])
+
+    stopped = train(tiny_config(smoke_data, tmp_path / "split", max_steps=2, **schedule))
+    assert not stopped.final.finished and stopped.final.steps == 2
+    progress = read_checkpoint(stopped.last_checkpoint)["training"]["progress"]
+    assert (progress["epoch"], progress["batch"]) == (0, 1)  # stopped mid-epoch
+    resumed = train(tiny_config(smoke_data, tmp_path / "split", **schedule), resume=True)
+    assert resumed.final.finished and resumed.final.steps == 8
+
+    a, b = _weights(whole.last_checkpoint), _weights(resumed.last_checkpoint)
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, different[:5]
+    opt_a = read_checkpoint(whole.last_checkpoint)["training"]["optimizer"]["state"]
+    opt_b = read_checkpoint(resumed.last_checkpoint)["training"]["optimizer"]["state"]
+    assert all(torch.equal(opt_a[i]["momentum_buffer"], opt_b[i]["momentum_buffer"]) for i in opt_a)
+    cols = ["epoch", "lr", "loss", "val_J", "val_F"]
+    pd.testing.assert_frame_equal(whole.history[cols], resumed.history[cols])
+
+
+def test_resuming_with_other_options_is_refused(smoke_data, tmp_path):
+    train(tiny_config(smoke_data, tmp_path, max_steps=1))
+    with pytest.raises(InputError, match="lr"):
+        train(tiny_config(smoke_data, tmp_path, lr=0.5), resume=True)
+    with pytest.raises(InputError, match="--resume"):
+        train(tiny_config(smoke_data, tmp_path))
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(smoke_data, tmp_path):
+    def poison(step: int, batch: dict) -> dict:
+        if step >= 3:  # the second epoch's second batch
+            batch["image"] = torch.full_like(batch["image"], float("nan"))
+        return batch
+
+    cfg = tiny_config(smoke_data, tmp_path, epochs=3, checkpoint_every=1)
+    with pytest.raises(TrainingDiverged, match="diverged.*last good checkpoint") as err:
+        train(cfg, batch_hook=poison)
+    assert "last.pt" in str(err.value) and "epoch 2" in str(err.value)
+    last = tmp_path / "finetune" / "last.pt"
+    saved = read_checkpoint(last)
+    assert saved["training"]["progress"]["step"] == 3
+    assert all(torch.isfinite(v).all() for v in saved["model"].values())
+    history = pd.read_csv(tmp_path / "finetune" / "history.csv")
+    assert list(history.epoch) == [1]  # the finished epoch is kept, nothing after it
+    load_model(last)  # still an ordinary, loadable model checkpoint
+
+
+def test_three_stages_merge_into_the_finetuning(smoke_data, tmp_path):
+    cfg = tiny_config(smoke_data, tmp_path, stages=("rgb", "flow", "finetune"), val_max_frames=4)
+    result = train(cfg)
+    assert list(result.stages) == ["rgb", "flow", "finetune"]
+    assert list(result.history.stage) == ["rgb", "flow", "finetune"]
+    rgb = _weights(tmp_path / "rgb" / "last.pt")
+    flow = _weights(tmp_path / "flow" / "last.pt")
+    start = FSNet(**TINY_MODEL)
+    merge_stage_weights(start, rgb, flow)
+    # finetuning moved away from exactly that merged start
+    final = result.model.state_dict()
+    assert not torch.equal(final["motion.conv1.weight"], start.state_dict()["motion.conv1.weight"])
+    assert result.model.config == cfg.model_config()
+    assert all(math.isfinite(j) for j in result.history.val_J)
+
+
+def test_cli_trains_one_tiny_epoch_end_to_end(smoke_data, tmp_path, capsys):
+    from fsnet_core.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "--preset", "smoke", "--data", smoke_data, "--out", str(out)]
+    tiny = ["--epochs", "1", "--size", "64", "--channels", "8", "--num-bpm", "1"]
+    tiny += ["--batch-size", "4", "--threads", "1", "--precision", "float32", "--no-progress"]
+    assert main(args + tiny) == 0
+    printed = capsys.readouterr().out
+    assert "finetune: finished" in printed and "best val J" in printed
+    history = pd.read_csv(out / "finetune" / "history.csv")
+    assert list(history.epoch) == [1] and 0.0 <= history.val_J[0] <= 1.0
+    assert {"loss", "val_J", "val_F", "lr"} <= set(history.columns)
+    assert list((out / "finetune" / "tensorboard").glob("events.out.tfevents.*"))
+    model = load_model(out / "finetune" / "best.pt")
+    assert model.config.backbone == "resnet18" and model.config.channels == 8
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["size"] == 64 and saved["preset_name"] == "smoke"
+    # again without --resume: refused, nothing overwritten; with --resume: nothing left to do
+    assert main(args + tiny) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert "finetune: finished" in capsys.readouterr().out
