@@ -31,7 +31,7 @@ OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
     ("--threads", "threads", int, "torch CPU threads"),
     ("--device", "device", str, "auto, cpu, cuda or cuda:N"),
     ("--num-workers", "num_workers", int, "DataLoader worker processes"),
-    ("--flow-source", "flow_source", str, "FlowImages/<source> folder to read"),
+    ("--flow-source", "flow_source", str, "FlowImages/<source> to read (default: the only one)"),
     ("--static-data", "static_data", str, "DUTS-style still images added to stage 1"),
     ("--init", "init_weights", str, "checkpoint to start from (this package's or the authors')"),
     ("--rgb-weights", "rgb_weights", str, "stage 1 checkpoint for the stage 3 merge"),

@@ -48,7 +48,8 @@ class TrainConfig:
         data: dataset root in the DAVIS layout (see ``docs/design.md``); ``None``
             means the built-in synthetic set (generated on first use).
         train_split, val_split: ImageSets names.
-        flow_source: ``FlowImages/<source>`` folder the flow images are read from.
+        flow_source: ``FlowImages/<source>`` folder the flow images are read from; ``None``
+            picks ``gt`` (synthetic), the authors' ``OF_FlowNet2``, or the only one there is.
         static_data: optional DUTS-style saliency set added to stage 1 (as the authors do).
         augment: dataset augmentation (the authors use none; exact resume needs it off
             or ``num_workers=0``).
@@ -88,7 +89,7 @@ class TrainConfig:
     data: str | None = None
     train_split: str = "train"
     val_split: str = "val"
-    flow_source: str = "gt"
+    flow_source: str | None = None
     static_data: str | None = None
     augment: bool = False
     num_workers: int = 0
