@@ -1,0 +1,121 @@
+"""The paper's own numbers, to put beside the small experiments the notebooks run.
+
+Source: G.-P. Ji, K. Fu, Z. Wu, D.-P. Fan, J. Shen, L. Shao, "Full-Duplex
+Strategy for Video Object Segmentation", ICCV 2021 (arXiv 2108.03151).
+Tables 3-5 are its ablations (S-measure S_alpha and MAE on DAVIS-2016 val and
+MCL, ResNet-50, N = 4 BPMs unless stated); Fig. 2 plots DAVIS-2016 J and F for
+N = 0, 2, 4 BPMs (values read off the plot, +-0.1); Table 1 gives J and F on
+DAVIS-2016 val with and without CRF.
+
+Each table is a :class:`pandas.DataFrame` whose ``rcam``, ``bpm`` and
+``num_bpm`` columns use :class:`fsnet_core.FSNetConfig`'s names, so a
+notebook can join the paper's rows to its own variants. A variant the
+configuration cannot express (the single-stream baselines of Table 3) has
+missing values there (``pd.isna``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+CITATION = (
+    "Ji, Fu, Wu, Fan, Shen, Shao. Full-Duplex Strategy for Video Object Segmentation. "
+    "ICCV 2021, arXiv:2108.03151"
+)
+
+# The paper's arrows, in FSNetConfig's vocabulary.
+RCAM_ARROWS = {
+    "full": "App. <=> Mo.",
+    "appearance_to_motion": "App. => Mo.",
+    "motion_to_appearance": "App. <= Mo.",
+    "none": "vanilla (no attention)",
+}
+BPM_ARROWS = {
+    "both": "(App.+Mo.) <=> Mo.",
+    "purify": "(App.+Mo.) => Mo.",
+    "enrich": "(App.+Mo.) <= Mo.",
+}
+
+_SCORES = ["davis_s_alpha", "davis_mae", "mcl_s_alpha", "mcl_mae"]
+
+
+def table3_components() -> pd.DataFrame:
+    """Table 3: which components matter (S_alpha / MAE, DAVIS-2016 and MCL).
+
+    App. and Mo. are single-stream networks (frames only / flow only); Vanilla
+    fuses the streams by concatenation and one convolution; Rel. is RCAM
+    without BPM; Bi-Purf. is BPM on vanilla fusion. The closest configuration
+    of this package is given where one exists (``rcam="none"`` adds the two
+    features ungated, the vanilla fusion's nearest relative).
+    """
+    rows = [
+        ("App.", None, None, None, 0.834, 0.047, 0.754, 0.038),
+        ("Mo.", None, None, None, 0.858, 0.039, 0.763, 0.053),
+        ("Vanilla", "none", "both", 0, 0.894, 0.027, 0.808, 0.041),
+        ("Rel.", "full", "both", 0, 0.900, 0.025, 0.833, 0.031),
+        ("Bi-Purf.", "none", "both", 4, 0.904, 0.026, 0.855, 0.023),
+        ("FSNet", "full", "both", 4, 0.920, 0.020, 0.864, 0.023),
+    ]
+    table = pd.DataFrame(rows, columns=["variant", "rcam", "bpm", "num_bpm", *_SCORES])
+    return table.astype({"num_bpm": "Int64"})
+
+
+def table4_num_bpm() -> pd.DataFrame:
+    """Table 4: the number N of stacked BPMs; parameters and MACs ("FLOPs") of the BPM stack."""
+    rows = [
+        (0, 0.000, 0.000, 0.03, 0.900, 0.027, 0.833, 0.031),
+        (2, 0.507, 1.582, 0.05, 0.911, 0.026, 0.843, 0.028),
+        (4, 1.015, 3.163, 0.08, 0.920, 0.020, 0.864, 0.023),
+        (6, 1.522, 4.745, 0.10, 0.918, 0.023, 0.863, 0.023),
+        (8, 2.030, 6.327, 0.13, 0.920, 0.023, 0.864, 0.023),
+    ]
+    cols = ["num_bpm", "params_m", "gflops", "seconds_per_frame", *_SCORES]
+    table = pd.DataFrame(rows, columns=cols)
+    table.insert(1, "rcam", "full")
+    table.insert(2, "bpm", "both")
+    return table
+
+
+def table5_directions() -> pd.DataFrame:
+    """Table 5: direction of RCAM and of BPM, simplex against full duplex (N = 4)."""
+    rows = [
+        ("appearance_to_motion", "purify", 0.896, 0.026, 0.816, 0.038),
+        ("appearance_to_motion", "enrich", 0.902, 0.025, 0.832, 0.031),
+        ("motion_to_appearance", "purify", 0.891, 0.029, 0.806, 0.039),
+        ("motion_to_appearance", "enrich", 0.897, 0.028, 0.840, 0.028),
+        ("full", "both", 0.920, 0.020, 0.864, 0.023),
+    ]
+    table = pd.DataFrame(rows, columns=["rcam", "bpm", *_SCORES])
+    table.insert(0, "mode", ["simplex"] * 4 + ["full-duplex"])
+    table.insert(3, "num_bpm", 4)
+    table.insert(1, "rcam_arrow", table.rcam.map(RCAM_ARROWS))
+    table.insert(3, "bpm_arrow", table.bpm.map(BPM_ARROWS))
+    return table
+
+
+def fig2_num_bpm_jf() -> pd.DataFrame:
+    """Fig. 2: DAVIS-2016 val J and F (in %) against the number of BPMs, read off the plot."""
+    rows = [
+        (0, False, 76.5, 76.7),
+        (2, False, 80.4, 81.5),
+        (4, False, 82.1, 83.0),
+        (4, True, 83.4, 83.1),
+    ]
+    return pd.DataFrame(rows, columns=["num_bpm", "crf", "J", "F"])
+
+
+def table1_fsnet() -> pd.DataFrame:
+    """Table 1: FSNet on DAVIS-2016 val (J and F mean, in %), with and without DenseCRF."""
+    return pd.DataFrame([(True, 83.4, 83.1), (False, 82.1, 83.0)], columns=["crf", "J", "F"])
+
+
+__all__ = [
+    "BPM_ARROWS",
+    "CITATION",
+    "RCAM_ARROWS",
+    "fig2_num_bpm_jf",
+    "table1_fsnet",
+    "table3_components",
+    "table4_num_bpm",
+    "table5_directions",
+]
