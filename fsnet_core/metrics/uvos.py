@@ -103,13 +103,12 @@ def boundary_map(mask: np.ndarray) -> np.ndarray:
     b[:, :-1] |= seg[:, :-1] ^ seg[:, 1:]
     b[:-1, :] |= seg[:-1, :] ^ seg[1:, :]
     b[:-1, :-1] |= seg[:-1, :-1] ^ seg[1:, 1:]
-    # Last row: only the east neighbour; last column: only the south neighbour.
+    # Last row: only the east neighbour; last column: only the south neighbour;
+    # the bottom-right pixel is cleared (as seg2bmap does).
     b[-1, :] = False
     b[-1, :-1] = seg[-1, :-1] ^ seg[-1, 1:]
     b[:, -1] = False
     b[:-1, -1] = seg[:-1, -1] ^ seg[1:, -1]
-    # seg2bmap compares the last row/column with zero padding beyond the frame.
-    b[-1, -1] = False
     return b
 
 
