@@ -202,6 +202,7 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return read_checkpoint(path)["model"]
 
 
+@pytest.mark.slow
 def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_path):
     # two epochs of two batches at two scales: 8 optimizer steps; stopped after the first batch
     schedule = dict(epochs=2, scales=(0.75, 1.0), lr_step=2, deterministic=True)
@@ -235,6 +236,7 @@ def test_resuming_with_other_options_is_refused(smoke_data, tmp_path):
         train(tiny_config(smoke_data, tmp_path))
 
 
+@pytest.mark.slow
 def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(smoke_data, tmp_path):
     def poison(step: int, batch: dict) -> dict:
         if step >= 3:  # the second epoch's second batch
@@ -254,6 +256,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(smoke_data,
     load_model(last)  # still an ordinary, loadable model checkpoint
 
 
+@pytest.mark.slow
 def test_three_stages_merge_into_the_finetuning(smoke_data, tmp_path):
     cfg = tiny_config(smoke_data, tmp_path, stages=("rgb", "flow", "finetune"), val_max_frames=4)
     result = train(cfg)
