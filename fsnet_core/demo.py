@@ -43,6 +43,14 @@ def to_model_input(rgb: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
+def from_model_input(x: torch.Tensor) -> np.ndarray:
+    """Inverse of :func:`to_model_input`: a ``[1 x] 3 x H x W`` tensor as ``H x W x 3`` uint8."""
+    if x.ndim == 4:
+        x = x[0]
+    rgb = x.detach().float().cpu().permute(1, 2, 0).numpy() * IMAGENET_STD + IMAGENET_MEAN
+    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: int = 352) -> Path:
     """Run an untrained FSNet once and save frame, flow and both sigmoid maps."""
     import matplotlib

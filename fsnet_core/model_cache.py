@@ -1,0 +1,114 @@
+"""Train a small model once, load it afterwards: how notebooks share trained models.
+
+Several notebooks look inside a trained FSNet (its attention, its
+attributions) or compare variants. Training the same small model in each
+would spend the CPU budget many times over, so :func:`train_or_load` keys a
+run folder on the training configuration: the first call trains
+(``fsnet_core.train.train``), later calls with the same configuration resume
+the finished run, which loads its last checkpoint without training. A run
+killed half-way is continued, not restarted. Every notebook still runs on
+its own: whichever comes first pays for the training.
+
+Folders: ``runs/cache/NAME-DIGEST/`` and ``data/synthetic/`` at the root of a
+source checkout (beside ``pyproject.toml``), else under the working
+directory (an installed package, e.g. on Colab).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from .train.loop import TrainResult
+
+# Options that change where or how fast a run goes, never the weights it ends with.
+NOT_IN_KEY = ("out", "progress", "threads", "num_workers", "device", "preset_name")
+
+# The analysis notebooks' shared model in SMOKE mode: seconds per epoch on two CPU cores.
+SMOKE_MODEL: dict[str, Any] = dict(
+    backbone="resnet18",
+    channels=16,
+    num_bpm=1,
+    size=64,
+    epochs=3,
+    batch_size=8,
+    val_max_frames=48,
+    precision="float32",
+)
+
+
+def lab_path(*parts: str) -> Path:
+    """``parts`` under the checkout root when running from a source checkout, else under ``.``."""
+    repo = Path(__file__).resolve().parents[1]
+    base = repo if (repo / "pyproject.toml").is_file() else Path.cwd()
+    return base.joinpath(*parts)
+
+
+def synthetic_root() -> Path:
+    """The built-in synthetic set under :func:`lab_path` (generated on first use, ~10 s)."""
+    from .data.synthetic import ensure_synthetic_dataset
+
+    return ensure_synthetic_dataset(lab_path("data", "synthetic"))
+
+
+def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
+    """The small FSNet the analysis notebooks share, trained on the built-in data.
+
+    ``smoke``: :data:`SMOKE_MODEL` (about a minute on two CPU cores); otherwise the
+    ``smoke`` training preset as it stands (minutes on a GPU, tens on a CPU), which
+    reaches a better validation J. ``overrides`` change any
+    :class:`~fsnet_core.train.config.TrainConfig` field (``rcam=...`` for a variant).
+    """
+    base = dict(SMOKE_MODEL) if smoke else {}
+    base.update(overrides)
+    base.setdefault("data", str(synthetic_root()))
+    base.setdefault("progress", False)
+    return TrainConfig.preset("smoke", **base)
+
+
+def config_key(config: TrainConfig) -> str:
+    """A short digest of the options that decide the trained weights."""
+    relevant = {k: v for k, v in config.to_dict().items() if k not in NOT_IN_KEY}
+    text = json.dumps(relevant, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def cached_run_dir(
+    config: TrainConfig, name: str, cache_dir: str | os.PathLike | None = None
+) -> Path:
+    """Where :func:`train_or_load` keeps the run of ``config``."""
+    if not name or Path(name).name != name:
+        raise ValueError(f"name must be a plain folder name, got {name!r}")
+    base = Path(cache_dir) if cache_dir is not None else lab_path("runs", "cache")
+    return base / f"{name}-{config_key(config)}"
+
+
+def train_or_load(
+    config: TrainConfig, name: str = "model", cache_dir: str | os.PathLike | None = None
+) -> TrainResult:
+    """Train ``config`` into its cache folder, or load the run already there.
+
+    Returns the :class:`~fsnet_core.train.loop.TrainResult` either way (its
+    ``model`` in eval mode, its ``history`` with one row per epoch).
+    """
+    from .train.loop import train
+
+    out = cached_run_dir(config, name, cache_dir)
+    return train(config.replace(out=str(out)), resume=True)
+
+
+__all__ = [
+    "SMOKE_MODEL",
+    "cached_run_dir",
+    "config_key",
+    "lab_path",
+    "notebook_config",
+    "synthetic_root",
+    "train_or_load",
+]

@@ -1,0 +1,73 @@
+"""Train-or-load: the first call trains, the next loads; configurations do not collide."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from fsnet_core.model_cache import cached_run_dir, config_key, lab_path, train_or_load
+from fsnet_core.train.config import TrainConfig
+from fsnet_core.train.loop import train
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def smoke_data(tmp_path_factory) -> str:
+    from fsnet_core.data.synthetic import make_synthetic_dataset
+
+    return str(make_synthetic_dataset(tmp_path_factory.mktemp("data") / "smoke", smoke=True))
+
+
+def tiny(data: str, **changes) -> TrainConfig:
+    options = dict(backbone="resnet18", channels=8, num_bpm=0, size=32, epochs=1, batch_size=2)
+    options.update(precision="float32", threads=1, progress=False)
+    return TrainConfig.preset("smoke", data=data, **{**options, **changes})
+
+
+def test_key_ignores_where_and_how_fast_but_not_what(tmp_path):
+    cfg = TrainConfig.preset("smoke")
+    assert config_key(cfg) == config_key(cfg.replace(out="elsewhere", threads=1, progress=False))
+    assert config_key(cfg) != config_key(cfg.replace(rcam="motion_to_appearance"))
+    assert config_key(cfg) != config_key(cfg.replace(epochs=cfg.epochs + 1))
+    assert cached_run_dir(cfg, "m", tmp_path).parent == tmp_path
+    with pytest.raises(ValueError, match="plain folder name"):
+        cached_run_dir(cfg, "../m", tmp_path)
+
+
+def test_lab_path_is_the_checkout_root():
+    assert (lab_path() / "pyproject.toml").is_file()
+    assert lab_path("runs", "x") == lab_path() / "runs" / "x"
+
+
+def test_second_call_loads_instead_of_training(smoke_data, tmp_path):
+    cfg = tiny(smoke_data)
+    first = train_or_load(cfg, "tiny", tmp_path)
+    last = first.last_checkpoint
+    stamp = last.stat().st_mtime_ns
+    second = train_or_load(cfg.replace(progress=True), "tiny", tmp_path)
+    assert second.last_checkpoint == last and last.stat().st_mtime_ns == stamp
+    assert len(second.history) == len(first.history) == 1
+    loaded = second.model.state_dict()
+    for k, v in first.model.state_dict().items():
+        assert torch.equal(v, loaded[k]), k
+    assert not second.model.training
+
+    other = train_or_load(cfg.replace(rcam="none"), "tiny", tmp_path)
+    assert other.out != second.out and other.model.config.rcam == "none"
+
+
+def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
+    cfg = tiny(smoke_data, epochs=2)
+    folder = cached_run_dir(cfg, "tiny", tmp_path)
+    cut = train(cfg.replace(out=str(folder), max_steps=3))
+    assert not cut.final.finished and cut.final.steps == 3
+    done = train_or_load(cfg, "tiny", tmp_path)
+    assert done.final.finished and list(done.history.epoch) == [1, 2]
+    assert done.final.steps == 8  # 8 training pairs, batch 2, two epochs: 3 + 5 more steps
