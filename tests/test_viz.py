@@ -117,3 +117,27 @@ def test_flow_wheel_matches_the_flow_colour_coding():
     right[0, 0] = (1.0, 0.0)
     np.testing.assert_array_equal(wheel[32, 64], flow_to_color(right)[0, 0])
     assert not np.array_equal(wheel[32, 64], wheel[32, 0])  # opposite directions differ
+
+
+def test_tile_places_panels_side_by_side_under_titles(frame_and_mask):
+    frame, mask = frame_and_mask
+    picture = viz.tile([frame, mask], ["frame", "mask"], gap=4)
+    assert picture.shape == (18 + 40, 60 + 4 + 60, 3)
+    np.testing.assert_array_equal(picture[18:, :60], frame)
+    np.testing.assert_array_equal(picture[18 + 15, 64 + 25], [255, 255, 255])  # mask on: white
+    np.testing.assert_array_equal(picture[18 + 0, 64 + 0], [0, 0, 0])  # mask off: black
+    assert (picture[:18] < 255).any()  # the titles are drawn
+    assert viz.tile([frame]).shape == frame.shape
+    with pytest.raises(ValueError, match="share a height"):
+        viz.tile([frame, frame[:10]])
+
+
+def test_png_bytes_round_trip(frame_and_mask):
+    import cv2
+
+    frame, _ = frame_and_mask
+    frame = frame.copy()
+    frame[..., 0] = 200  # a red channel, to catch RGB/BGR swaps
+    data = viz.png_bytes(frame)
+    decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), 1), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(decoded, frame)

@@ -167,6 +167,51 @@ def show_row(
     return fig
 
 
+def tile(
+    images: Sequence[np.ndarray], titles: Sequence[str] | None = None, gap: int = 4
+) -> np.ndarray:
+    """Images of one height side by side as one ``H x W x 3`` uint8 picture, titled above.
+
+    For widgets, which show one picture (see :func:`png_bytes`) rather than a
+    matplotlib figure; grey maps are drawn in grey on a fixed [0, 1] scale.
+    """
+    if not images:
+        raise ValueError("tile needs at least one image")
+    panels = [to_rgb(to_unit(im) if np.asarray(im).ndim == 2 else im) for im in images]
+    height = panels[0].shape[0]
+    if any(p.shape[0] != height for p in panels):
+        raise ValueError(f"images must share a height, got {[p.shape[0] for p in panels]}")
+    band = 18 if titles else 0
+    if titles is not None and len(titles) != len(panels):
+        raise ValueError(f"{len(panels)} images but {len(titles)} titles")
+    width = sum(p.shape[1] for p in panels) + gap * (len(panels) - 1)
+    canvas = np.full((height + band, width, 3), 255, np.uint8)
+    x = 0
+    for i, panel in enumerate(panels):
+        canvas[band:, x : x + panel.shape[1]] = panel
+        if titles:
+            cv2.putText(
+                canvas,
+                titles[i],
+                (x + 2, 13),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.4,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
+        x += panel.shape[1] + gap
+    return canvas
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """An image (see :func:`to_rgb`) encoded as PNG bytes, e.g. for ``ipywidgets.Image``."""
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(to_rgb(image), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"could not encode an image of shape {np.shape(image)} as PNG")
+    return encoded.tobytes()
+
+
 def flow_wheel(size: int = 129) -> np.ndarray:
     """The colour-wheel legend: the colour of every flow vector up to the largest speed.
 
@@ -196,8 +241,10 @@ __all__ = [
     "figures_dir",
     "flow_wheel",
     "overlay",
+    "png_bytes",
     "save_figure",
     "show_row",
+    "tile",
     "to_rgb",
     "to_unit",
 ]

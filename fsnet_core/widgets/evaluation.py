@@ -1,0 +1,243 @@
+"""The evaluation viewer: step through a sequence's predictions against the ground truth.
+
+Why a viewer: a J-mean of 0.7 says little about *where* a model fails.
+Moving the frame slider shows which frames drag the score down; moving the
+threshold shows how much of the mistake is calibration (the official
+protocol binarises at 0.5, :func:`fsnet_core.metrics.binarize`); the CRF box
+shows what the authors' DenseCRF post-processing (:mod:`fsnet_core.crf`)
+adds. Per-frame J and F are those of :mod:`fsnet_core.metrics.uvos`.
+
+Data comes from a dataset root (frames and ground truth, any layout
+:func:`fsnet_core.data.layouts.discover_sequences` reads) plus predictions,
+either a prediction folder (``PRED/SEQ/FRAME.png``, 8-bit maps as
+:func:`fsnet_core.infer.run_inference` writes) or in-memory maps
+(``{SEQ: {FRAME: H x W float}}``, as :func:`fsnet_core.infer.predict_sequence`
+returns per sequence).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..crf import DSS_CRF, CRFParams, refine
+from ..data.layouts import discover_sequences, read_image, read_mask
+from ..io import InputError
+from ..metrics.evaluate import read_map
+from ..metrics.uvos import f_boundary, jaccard
+from ..viz import compare_overlay, tile
+from .base import PictureViewer
+
+Predictions = str | os.PathLike | Mapping[str, Mapping[str, np.ndarray]]
+
+
+@dataclass
+class ViewerSequence:
+    """One sequence as the viewer shows it: frames, probability maps and masks, in order."""
+
+    name: str
+    frames: list[str]  # frame names (file stems)
+    images: list[np.ndarray]  # H x W x 3 uint8
+    probabilities: list[np.ndarray]  # H x W float32 in [0, 1]
+    masks: list[np.ndarray | None]  # H x W bool, None where there is no ground truth
+    _refined: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def probability(self, index: int, crf: bool = False, params: CRFParams = DSS_CRF) -> np.ndarray:
+        """Frame ``index``'s map, refined by DenseCRF when ``crf`` (computed once, then kept)."""
+        if not crf:
+            return self.probabilities[index]
+        if index not in self._refined:
+            self._refined[index] = refine(self.images[index], self.probabilities[index], params)
+        return self._refined[index]
+
+
+def _as_probability(value: np.ndarray, where: Path | str) -> np.ndarray:
+    value = np.asarray(value)
+    if value.dtype == np.uint8:
+        return value.astype(np.float32) / 255.0
+    value = value.astype(np.float32)
+    if value.ndim != 2 or value.min(initial=0.0) < 0.0 or value.max(initial=0.0) > 1.0:
+        raise InputError(where, f"expected an H x W probability map in [0, 1], got {value.shape}")
+    return value
+
+
+def _folder_predictions(pred_dir: Path) -> dict[str, dict[str, Path]]:
+    if not pred_dir.is_dir():
+        raise InputError(pred_dir, "prediction folder not found")
+    found = {
+        seq.name: {p.stem: p for p in sorted(seq.glob("*.png"))}
+        for seq in sorted(pred_dir.iterdir())
+        if seq.is_dir()
+    }
+    found = {name: frames for name, frames in found.items() if frames}
+    if not found:
+        raise InputError(pred_dir, "no SEQ/FRAME.png prediction maps inside")
+    return found
+
+
+def viewer_sequences(
+    data_root: str | os.PathLike,
+    predictions: Predictions,
+    *,
+    split: str | None = None,
+    layout: str = "auto",
+) -> dict[str, ViewerSequence]:
+    """Pair predictions with their frames and ground truth, frame by frame (by file stem).
+
+    Only frames with a prediction are kept (FSNet predicts every frame but a
+    sequence's last). A sequence or frame that the dataset lacks, or a map of
+    another size than its frame, is an :class:`~fsnet_core.io.InputError`.
+    """
+    root = Path(data_root)
+    from_folder = isinstance(predictions, str | os.PathLike)
+    source = Path(predictions) if from_folder else root
+    maps = _folder_predictions(source) if from_folder else predictions
+    records = {r.name: r for r in discover_sequences(root, layout, split)}
+    out: dict[str, ViewerSequence] = {}
+    for name, frames in maps.items():
+        if name not in records:
+            raise InputError(source / name, f"sequence {name!r} is not in the dataset {root}")
+        record = records[name]
+        by_stem = {p.stem: i for i, p in enumerate(record.frames)}
+        seq = ViewerSequence(name, [], [], [], [])
+        for stem in sorted(frames):
+            where = source / name / f"{stem}.png" if from_folder else f"{name}/{stem}"
+            if stem not in by_stem:
+                raise InputError(where, f"no frame {stem!r} in sequence {name!r} of {root}")
+            i = by_stem[stem]
+            value = frames[stem]
+            prob = _as_probability(read_map(value) if from_folder else value, where)
+            image = read_image(record.frames[i])
+            if prob.shape != image.shape[:2]:
+                raise InputError(
+                    where, f"map is {prob.shape} but frame {record.frames[i]} is {image.shape[:2]}"
+                )
+            mask_path = record.masks[i] if i < len(record.masks) else None
+            seq.frames.append(stem)
+            seq.images.append(image)
+            seq.probabilities.append(prob)
+            seq.masks.append(read_mask(mask_path) if mask_path is not None else None)
+        out[name] = seq
+    return out
+
+
+@dataclass(frozen=True)
+class FrameScores:
+    """What the viewer reports for the frame on screen (NaN without ground truth)."""
+
+    j: float
+    f: float
+    sequence_j: float  # J averaged over the sequence's frames at the same settings
+
+
+def _scores(pred: np.ndarray, gt: np.ndarray | None) -> tuple[float, float]:
+    if gt is None:
+        return math.nan, math.nan
+    return jaccard(pred, gt), f_boundary(pred, gt)
+
+
+class EvaluationViewer(PictureViewer):
+    """Sequence, frame, threshold and CRF controls over a prediction/ground-truth overlay.
+
+    The picture shows the frame with the binarised prediction tinted red and
+    the ground-truth outline in green, beside the probability map. The text
+    gives this frame's J and F and the sequence's mean J at the same
+    threshold and CRF setting. With ``crf`` on, the whole sequence is refined
+    once (needed for the sequence mean) and kept.
+    """
+
+    def __init__(
+        self,
+        sequences: Mapping[str, ViewerSequence],
+        threshold: float = 0.5,
+        crf_params: CRFParams = DSS_CRF,
+    ) -> None:
+        if not sequences or any(len(s) == 0 for s in sequences.values()):
+            raise ValueError("the viewer needs at least one sequence, each with frames")
+        self.sequences = dict(sequences)
+        self.crf_params = crf_params
+        first = next(iter(self.sequences.values()))
+        style = {"description_width": "initial"}
+        self.sequence = widgets.Dropdown(
+            options=list(self.sequences), description="sequence", style=style
+        )
+        self.frame = widgets.IntSlider(0, 0, len(first) - 1, description="frame", style=style)
+        self.threshold = widgets.FloatSlider(
+            threshold, min=0.05, max=0.95, step=0.05, description="threshold", style=style
+        )
+        self.crf = widgets.Checkbox(False, description="DenseCRF", indent=False)
+        super().__init__([self.sequence, self.frame, self.threshold, self.crf])
+        self.sequence.observe(self._on_sequence, names="value")
+        self.refresh()
+
+    @property
+    def current_sequence(self) -> ViewerSequence:
+        return self.sequences[self.sequence.value]
+
+    def _on_sequence(self, change: dict) -> None:
+        with self.paused():  # the frame slider's range follows the sequence
+            self.frame.value = 0
+            self.frame.max = len(self.current_sequence) - 1
+
+    def binary(self, index: int | None = None) -> np.ndarray:
+        """The prediction of frame ``index`` (default: the one shown) as the viewer binarises it."""
+        seq = self.current_sequence
+        index = self.frame.value if index is None else index
+        return seq.probability(index, self.crf.value, self.crf_params) > self.threshold.value
+
+    def scores(self) -> FrameScores:
+        """J and F of the frame shown and the sequence's mean J, at the current settings."""
+        seq = self.current_sequence
+        j, f = _scores(self.binary(), seq.masks[self.frame.value])
+        per_frame = [jaccard(self.binary(i), m) for i, m in enumerate(seq.masks) if m is not None]
+        return FrameScores(j, f, float(np.mean(per_frame)) if per_frame else math.nan)
+
+    def render(self) -> tuple[np.ndarray, list[str]]:
+        seq = self.current_sequence
+        i = self.frame.value
+        prob = seq.probability(i, self.crf.value, self.crf_params)
+        mask = seq.masks[i]
+        picture = tile(
+            [compare_overlay(seq.images[i], prob, mask, self.threshold.value), prob],
+            ["prediction (red) / ground truth (green)", "probability"],
+        )
+        s = self.scores()
+        crf = "with DenseCRF" if self.crf.value else "no CRF"
+        head = f"{seq.name} frame {seq.frames[i]} ({i + 1}/{len(seq)}), {crf}"
+        if mask is None:
+            frame_line = "no ground truth for this frame"
+        else:
+            frame_line = f"J = {s.j:.3f}   F = {s.f:.3f}   (threshold {self.threshold.value:.2f})"
+        return picture, [head, frame_line, f"sequence mean J = {s.sequence_j:.3f}"]
+
+
+def evaluation_viewer(
+    data_root: str | os.PathLike,
+    predictions: Predictions,
+    *,
+    split: str | None = None,
+    threshold: float = 0.5,
+    crf_params: CRFParams = DSS_CRF,
+) -> EvaluationViewer:
+    """An :class:`EvaluationViewer` over ``predictions`` (a folder or in-memory maps)
+    paired with the frames and ground truth under ``data_root`` (see :func:`viewer_sequences`)."""
+    sequences = viewer_sequences(data_root, predictions, split=split)
+    return EvaluationViewer(sequences, threshold=threshold, crf_params=crf_params)
+
+
+__all__ = [
+    "EvaluationViewer",
+    "FrameScores",
+    "ViewerSequence",
+    "evaluation_viewer",
+    "viewer_sequences",
+]
