@@ -102,3 +102,18 @@ def test_fig2_matches_the_facts_file(facts):
     first = re.search(r"J ≈ (\d+\.\d), F ≈ (\d+\.\d)", line)
     ours = paper.fig2_num_bpm_jf()
     assert [tuple(map(float, first.groups())), *pairs] == list(zip(ours.J, ours.F, strict=True))
+
+
+def test_readme_table_matches_the_facts_file_and_eval_keys():
+    from fsnet_core.metrics.evaluate import UVOS_KEYS
+
+    table = paper.readme_davis16_uvos()
+    assert list(table.columns) == list(UVOS_KEYS)
+    assert table.loc[True, "J_mean"] == 0.834 and table.loc[False, "F_recall"] == 0.919
+    if not FACTS.is_file():
+        pytest.skip("../shared/fsnet_paper_facts.md is not present")
+    text = FACTS.read_text()
+    for crf, label in ((True, "w/ CRF"), (False, "w/o CRF")):
+        line = next(x for x in text.splitlines() if x.startswith(f"| FSNet ({label}) | 0."))
+        values = [float(v) for v in line.split("|")[2:-1]]
+        assert values == table.loc[crf].tolist()
