@@ -1,0 +1,120 @@
+"""RCAM and BPM figures: the maps add up as RCAM adds them, gates per direction, pyramids."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from fsnet_core import FSNet  # noqa: E402
+from fsnet_core.viz import attention as V  # noqa: E402
+from fsnet_core.viz import save_figure  # noqa: E402
+
+
+def trace_of(rcam: str = "full", num_bpm: int = 1, n: int = 2, size: int = 64):
+    torch.manual_seed(0)
+    model = FSNet(backbone="resnet18", channels=8, num_bpm=num_bpm, rcam=rcam)
+    for module in model.modules():  # default init: gates that differ between channels
+        if isinstance(module, nn.Conv2d):
+            module.reset_parameters()
+    g = torch.Generator().manual_seed(1)
+    image, flow = (torch.randn(n, 3, size, size, generator=g) for _ in range(2))
+    with torch.no_grad():
+        return model.eval().forward_with_intermediates(image, flow)
+
+
+@pytest.fixture(scope="module")
+def full():
+    return trace_of("full")
+
+
+@pytest.fixture(autouse=True)
+def one_thread_and_close_figures():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+    plt.close("all")
+
+
+def test_merge_after_is_before_plus_both_gated_features(full):
+    for stage in range(5):
+        for channel in (0, 7, 63):
+            maps = V.exchange_maps(full, stage, channel, sample=1)
+            total = maps["merge before"] + maps["gated appearance"] + maps["gated motion"]
+            assert np.allclose(maps["merge after"], total, atol=1e-5)
+            gate = float(full.stages[stage].motion_attention[1, channel])
+            assert maps["gate on appearance"] == pytest.approx(gate)
+            assert np.allclose(maps["gated appearance"], maps["appearance X"] * gate)
+    assert not np.any(V.exchange_maps(full, 0, 0)["merge before"])  # the merge stream starts here
+    with pytest.raises(ValueError, match="channels 0-63"):
+        V.exchange_maps(full, 1, 64)
+
+
+@pytest.mark.parametrize(
+    ("rcam", "ungated"),
+    [("none", ("appearance", "motion")), ("appearance_to_motion", ("appearance",))],
+)
+def test_a_direction_that_is_off_passes_its_feature_unchanged(rcam, ungated):
+    trace = trace_of(rcam, n=1, size=32)
+    maps = V.exchange_maps(trace, 2, 5)
+    for name in ungated:
+        assert maps[f"gate on {name}"] == 1.0
+        raw = {"appearance": "appearance X", "motion": "motion Y"}[name]
+        assert np.array_equal(maps[f"gated {name}"], maps[raw])
+    vectors = V.attention_vectors(trace)
+    assert (vectors[V.MOTION_GATES_APPEARANCE][2] is None) == ("appearance" in ungated)
+
+
+def test_attention_table_and_vectors(full):
+    half = trace_of("appearance_to_motion", size=32)
+    table = V.attention_table({"full": full, "half": half})
+    channels = [s.appearance.shape[1] for s in full.stages]
+    assert len(table) == 2 * sum(channels) + sum(channels)  # the simplex model has one direction
+    one = table[(table.model == "full") & (table.stage == 3)]
+    gates = full.stages[3].appearance_attention.mean(0).numpy()
+    part = one[one.direction == V.APPEARANCE_GATES_MOTION].sort_values("channel")
+    assert np.allclose(part.value, gates)
+    vectors = V.attention_vectors(full, sample=1)
+    assert [len(v) for v in vectors[V.APPEARANCE_GATES_MOTION]] == channels
+
+
+def test_selective_channels_are_where_the_gates_disagree(full):
+    picks = V.selective_channels(full, 2, count=4)
+    st = full.stages[2]
+    diff = (st.motion_attention[0] - st.appearance_attention[0]).numpy()
+    assert len(set(picks)) == 4
+    assert picks[0] == int(np.argmax(diff)) and picks[2] == int(np.argmin(diff))
+
+
+def test_pyramid_energy_before_and_after(full):
+    energy = V.pyramid_energy(full)
+    assert list(energy) == ["F before", "F after", "G before", "G after"]
+    assert [m.shape for m in energy["F before"]] == [(16, 16), (8, 8), (4, 4), (2, 2)]
+    assert not np.allclose(energy["F before"][0], energy["F after"][0])
+    plain = V.pyramid_energy(trace_of(num_bpm=0, n=1, size=32))
+    for before, after in zip(plain["G before"], plain["G after"], strict=True):
+        assert np.array_equal(before, after)
+
+
+def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch):
+    monkeypatch.setenv("FSNET_FIGURES_DIR", str(tmp_path))
+    fig = V.plot_attention_vectors(full)
+    assert len(fig.axes) == 5 and len(fig.axes[4].lines) == 3  # two gates and the 0.5 line
+    fig = V.plot_exchange(full, 3, channels=[1, 2])
+    assert len(fig.axes) == 2 * len(V.EXCHANGE_PANELS)
+    gate = float(full.stages[3].motion_attention[0, 2])
+    assert f"(x{gate:.2f})" in fig.axes[len(V.EXCHANGE_PANELS) + 1].get_title()
+    assert len(V.plot_pyramids(full).axes) == 16
+    modes = {"full": full, "motion_to_appearance": trace_of("motion_to_appearance", size=32)}
+    fig = V.plot_attention_modes(modes)
+    path = save_figure(fig, "rcam_modes")
+    assert path == tmp_path / "rcam_modes.png" and path.stat().st_size > 1000
+    with pytest.raises(ValueError, match="none of the traces"):
+        V.plot_attention_modes({"none": trace_of("none", n=1, size=32)})
