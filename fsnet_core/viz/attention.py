@@ -155,7 +155,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
 
 def _gate(gate: torch.Tensor | None, sample: int, channel: int) -> float:
     """The gate's value for one channel; an absent gate passes the feature unchanged (1)."""
-    return 1.0 if gate is None else float(gate[sample, channel])
+    return 1.0 if gate is None else float(gate[sample, channel].detach())
 
 
 def exchange_maps(

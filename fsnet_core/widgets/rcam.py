@@ -1,0 +1,127 @@
+"""The RCAM explorer: pick a frame, a stage and a channel; see what the exchange did to it.
+
+Why: the attention vectors say *how much* each channel is let through, but
+not *what* that channel carries. Stepping through channels shows, for one
+frame, the appearance and motion features of a channel, the same features
+after the other stream's gate, and the merge stream before and after the
+gated features are added (:func:`fsnet_core.viz.attention.exchange_maps`),
+next to the frame (with the model's prediction) and its flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import ipywidgets as widgets
+import numpy as np
+import torch
+from torch import nn
+
+from ..model import FSNetTrace
+from ..samples import Sample
+from ..viz import compare_overlay, tile
+from ..viz.attention import EXCHANGE_PANELS, exchange_maps
+from .base import PictureViewer
+
+
+def colourise(maps: Sequence[np.ndarray], size: int, cmap: str = "viridis") -> list[np.ndarray]:
+    """Feature maps on one shared colour scale, enlarged (nearest) to ``size x size`` RGB."""
+    import matplotlib
+
+    low = min(0.0, *(float(m.min()) for m in maps))
+    high = max(float(m.max()) for m in maps)
+    scale = high - low or 1.0
+    colours = matplotlib.colormaps[cmap]
+    out = []
+    for m in maps:
+        rgb = (colours((m - low) / scale)[..., :3] * 255 + 0.5).astype(np.uint8)
+        out.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_NEAREST))
+    return out
+
+
+class RCAMExplorer(PictureViewer):
+    """Frame, stage and channel sliders over a trained FSNet and a few samples.
+
+    The picture shows the frame with the predicted mask (red) and the ground
+    truth outline (green), the flow image, then the six maps of
+    :data:`~fsnet_core.viz.attention.EXCHANGE_PANELS` for the chosen channel on
+    one colour scale. The lines give both gate values of that channel and how
+    they rank among the stage's channels. Traces are computed once per frame.
+    """
+
+    def __init__(self, model: nn.Module, samples: Sequence[Sample], size: int = 128) -> None:
+        if not samples:
+            raise ValueError("the RCAM explorer needs at least one sample")
+        self.model = model.eval()
+        self.samples = list(samples)
+        self.size = size
+        self._traces: dict[int, FSNetTrace] = {}
+        self.frame = widgets.IntSlider(0, 0, len(self.samples) - 1, description="frame")
+        self.stage = widgets.IntSlider(0, 0, 4, description="stage")
+        self.channel = widgets.IntSlider(0, 0, self.channels(0) - 1, description="channel")
+        # Registered before the viewer's own observers: the channel range follows the
+        # stage before the picture is redrawn.
+        self.stage.observe(self._fit_channel_range, names="value")
+        super().__init__([self.frame, self.stage, self.channel])
+        self.refresh()
+
+    def trace(self, index: int | None = None) -> FSNetTrace:
+        """The trace of sample ``index`` (default: the current frame)."""
+        index = self.frame.value if index is None else index
+        if index not in self._traces:
+            sample = self.samples[index]
+            with torch.no_grad():
+                self._traces[index] = self.model.forward_with_intermediates(
+                    sample.image, sample.flow
+                )
+        return self._traces[index]
+
+    def channels(self, stage: int) -> int:
+        """How many channels stage ``stage`` has (from the first sample's trace)."""
+        return int(self.trace(0).stages[stage].appearance.shape[1])
+
+    def _fit_channel_range(self, change: dict) -> None:
+        self._paused = True  # the clamp below must not redraw with a half-updated state
+        try:
+            self.channel.max = self.channels(change["new"]) - 1
+        finally:
+            self._paused = False
+
+    def render(self) -> tuple[np.ndarray, list[str]]:
+        index, stage, channel = self.frame.value, self.stage.value, self.channel.value
+        sample, trace = self.samples[index], self.trace(index)
+        maps = exchange_maps(trace, stage, channel)
+        prob = torch.sigmoid(trace.appearance_logits)[0, 0].float().numpy()
+        shown = compare_overlay(sample.frame_rgb, prob, sample.mask)
+        first = [
+            cv2.resize(im, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
+            for im in (shown, sample.flow_rgb)
+        ]
+        panels = colourise([maps[name] for name in EXCHANGE_PANELS], self.size)  # type: ignore[misc]
+        titles = ["frame + prediction", "flow", "X", "gated X", "Y", "gated Y", "merge", "merge+"]
+        st = trace.stages[stage]
+        h, w = st.appearance.shape[-2:]
+        lines = [
+            f"{sample.name}: stage {stage} ({st.appearance.shape[1]} channels at {h}x{w}), "
+            f"channel {channel}",
+        ]
+        for label, key, gate in (
+            ("gate on appearance (from motion)", "gate on appearance", st.motion_attention),
+            ("gate on motion (from appearance)", "gate on motion", st.appearance_attention),
+        ):
+            if gate is None:
+                lines.append(f"{label}: off in this model (the feature passes unchanged)")
+                continue
+            values = gate[0].float().numpy()
+            rank = int((values > values[channel]).sum()) + 1
+            lines.append(f"{label}: {maps[key]:.3f}, rank {rank} of {len(values)}")
+        return tile(first + panels, titles), lines
+
+
+def rcam_explorer(model: nn.Module, samples: Sequence[Sample], size: int = 128) -> RCAMExplorer:
+    """An :class:`RCAMExplorer`: display it in a notebook, or ``.figure()`` for a static view."""
+    return RCAMExplorer(model, samples, size)
+
+
+__all__ = ["RCAMExplorer", "colourise", "rcam_explorer"]
