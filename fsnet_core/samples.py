@@ -19,9 +19,10 @@ import numpy as np
 import torch
 
 from .data.datasets import VideoSegmentationDataset
-from .data.synthetic import read_regions
+from .data.synthetic import read_meta, read_regions
 from .data.transforms import PairTransform
 from .demo import from_model_input
+from .io import InputError
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,21 @@ def load_samples(
     return samples
 
 
+def sequences_with(
+    root: str | os.PathLike, split: str = "val", hazards: Sequence[str] = ("distractors",)
+) -> list[str]:
+    """Clips of a synthetic set's ``split`` that contain every hazard in ``hazards``:
+    ``distractors``, ``ripple``, ``occluder``, ``motion_blur``, ``camera_zoom`` (its meta.json)."""
+    meta = read_meta(root)
+    if meta is None:
+        raise InputError(root, "not a synthetic dataset (no meta.json): hazards are unknown")
+    names = meta["splits"].get(split)
+    if names is None:
+        raise ValueError(f"{root}: no split {split!r} (have {sorted(meta['splits'])})")
+    info = meta["sequences"]
+    return [n for n in names if all(info[n]["hazards"].get(h, False) for h in hazards)]
+
+
 def with_region(samples: Sequence[Sample], label: int, min_pixels: int = 16) -> list[Sample]:
     """The samples in which region ``label`` covers at least ``min_pixels`` pixels."""
     return [s for s in samples if int(s.region(label).sum()) >= min_pixels]
@@ -125,4 +141,4 @@ def stack_inputs(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor]
     return torch.cat([s.image for s in samples]), torch.cat([s.flow for s in samples])
 
 
-__all__ = ["Sample", "load_samples", "stack_inputs", "with_region"]
+__all__ = ["Sample", "load_samples", "sequences_with", "stack_inputs", "with_region"]

@@ -7,7 +7,8 @@ import pytest
 
 from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.data.synthetic import TARGET, make_synthetic_dataset
-from fsnet_core.samples import load_samples, stack_inputs, with_region
+from fsnet_core.io import InputError
+from fsnet_core.samples import load_samples, sequences_with, stack_inputs, with_region
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +49,18 @@ def test_selection_and_errors(smoke_root):
         load_samples(smoke_root, "val", sequences=["nope"])
     with pytest.raises(ValueError, match="no samples"):
         stack_inputs([])
+
+
+def test_sequences_with_hazards(smoke_root, tmp_path):
+    import json
+
+    meta = json.loads((smoke_root / "meta.json").read_text())
+    val = meta["splits"]["val"]
+    assert sequences_with(smoke_root, "val", ()) == val
+    ripple = [n for n in val if meta["sequences"][n]["hazards"]["ripple"]]
+    assert sequences_with(smoke_root, "val", ["ripple"]) == ripple
+    assert sequences_with(smoke_root, "val", ["ripple", "no-such-hazard"]) == []
+    with pytest.raises(ValueError, match="no split 'test'"):
+        sequences_with(smoke_root, "test")
+    with pytest.raises(InputError, match="not a synthetic dataset"):
+        sequences_with(tmp_path)
