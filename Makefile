@@ -1,5 +1,5 @@
 # FSNet Lab: the two commands of the README, and the environment they share.
-#   make run   - the main job on the built-in synthetic data (creates .venv if missing)
+#   make run   - execute every notebook in SMOKE mode on the built-in data (creates .venv if missing)
 #   make test  - lint and the whole test suite (creates .venv if missing)
 
 PYTHON ?= python3
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m fsnet_core demo
+	$(PY) -m fsnet_core run-all
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,7 +11,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("demo", "flow", "download", "data", "infer", "train", "eval")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "flow",
+    "download",
+    "data",
+    "infer",
+    "train",
+    "eval",
+    "run-all",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"fsnet_core.commands.{name}").register(sub)
+        module = name.replace("-", "_")  # "run-all" lives in commands/run_all.py
+        importlib.import_module(f"fsnet_core.commands.{module}").register(sub)
     return parser
 
 

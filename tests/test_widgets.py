@@ -96,6 +96,22 @@ def test_prediction_folder_reads_like_the_maps_in_memory(smoke_root, soft_predic
             np.testing.assert_allclose(a, b, atol=1 / 255)
 
 
+def test_sequence_mean_matches_fsnet_eval(smoke_root, soft_predictions, tmp_path):
+    from fsnet_core.metrics import evaluate_folder
+
+    for seq, frames in soft_predictions.items():  # shift each frame by its own amount
+        for k, (stem, prob) in enumerate(sorted(frames.items())):
+            shifted = np.roll(prob, 3 * k, axis=1)
+            write_png(tmp_path / seq / f"{stem}.png", np.round(shifted * 255).astype(np.uint8))
+    expected = evaluate_folder(tmp_path, smoke_root, "uvos").per_sequence["J_mean"]
+    viewer = evaluation_viewer(smoke_root, tmp_path, split="val")
+    for seq in soft_predictions:
+        viewer.sequence.value = seq
+        assert viewer.scores().sequence_j == pytest.approx(expected[seq], abs=1e-12)
+        assert f"sequence mean J = {expected[seq]:.3f}" in viewer.lines[2]
+    assert viewer.current_sequence.scored[0] is False  # the first frame is not scored
+
+
 def test_bad_predictions_name_what_is_wrong(smoke_root, soft_predictions, tmp_path):
     name = next(iter(soft_predictions))
     frames = soft_predictions[name]

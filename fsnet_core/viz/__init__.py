@@ -151,7 +151,11 @@ def show_row(
     first = np.asarray(images[0])
     aspect = first.shape[0] / max(first.shape[1], 1)
     fig, axes = plt.subplots(
-        1, len(images), figsize=(size * len(images), size * aspect + 0.5), squeeze=False
+        1,
+        len(images),
+        figsize=(size * len(images), size * aspect + 0.6),
+        squeeze=False,
+        layout="constrained",  # leaves room for multi-line titles and the suptitle
     )
     for ax, image, title in zip(axes[0], images, titles, strict=True):
         image = np.asarray(image)
@@ -163,7 +167,6 @@ def show_row(
         ax.axis("off")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 

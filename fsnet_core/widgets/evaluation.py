@@ -29,7 +29,7 @@ import numpy as np
 from ..crf import DSS_CRF, CRFParams, refine
 from ..data.layouts import discover_sequences, read_image, read_mask
 from ..io import InputError
-from ..metrics.evaluate import read_map
+from ..metrics.evaluate import read_map, scored_frames
 from ..metrics.uvos import f_boundary, jaccard
 from ..viz import compare_overlay, tile
 from .base import PictureViewer
@@ -46,6 +46,7 @@ class ViewerSequence:
     images: list[np.ndarray]  # H x W x 3 uint8
     probabilities: list[np.ndarray]  # H x W float32 in [0, 1]
     masks: list[np.ndarray | None]  # H x W bool, None where there is no ground truth
+    scored: list[bool] = field(default_factory=list)  # frames the official tools score
     _refined: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -108,6 +109,8 @@ def viewer_sequences(
             raise InputError(source / name, f"sequence {name!r} is not in the dataset {root}")
         record = records[name]
         by_stem = {p.stem: i for i, p in enumerate(record.frames)}
+        annotated = [p.stem for p, m in zip(record.frames, record.masks, strict=False) if m]
+        official = set(scored_frames(annotated))
         seq = ViewerSequence(name, [], [], [], [])
         for stem in sorted(frames):
             where = source / name / f"{stem}.png" if from_folder else f"{name}/{stem}"
@@ -126,6 +129,7 @@ def viewer_sequences(
             seq.images.append(image)
             seq.probabilities.append(prob)
             seq.masks.append(read_mask(mask_path) if mask_path is not None else None)
+            seq.scored.append(stem in official)
         out[name] = seq
     return out
 
@@ -136,7 +140,7 @@ class FrameScores:
 
     j: float
     f: float
-    sequence_j: float  # J averaged over the sequence's frames at the same settings
+    sequence_j: float  # J averaged over the scored frames at the same settings (as fsnet eval)
 
 
 def _scores(pred: np.ndarray, gt: np.ndarray | None) -> tuple[float, float]:
@@ -151,8 +155,10 @@ class EvaluationViewer(PictureViewer):
     The picture shows the frame with the binarised prediction tinted red and
     the ground-truth outline in green, beside the probability map. The text
     gives this frame's J and F and the sequence's mean J at the same
-    threshold and CRF setting. With ``crf`` on, the whole sequence is refined
-    once (needed for the sequence mean) and kept.
+    threshold and CRF setting, over the frames ``fsnet eval`` scores (all
+    annotated frames but the first and the last; every annotated frame when
+    ``scored`` is empty). With ``crf`` on, the whole sequence is refined once
+    (needed for the sequence mean) and kept.
     """
 
     def __init__(
@@ -198,7 +204,11 @@ class EvaluationViewer(PictureViewer):
         """J and F of the frame shown and the sequence's mean J, at the current settings."""
         seq = self.current_sequence
         j, f = _scores(self.binary(), seq.masks[self.frame.value])
-        per_frame = [jaccard(self.binary(i), m) for i, m in enumerate(seq.masks) if m is not None]
+        per_frame = [
+            jaccard(self.binary(i), mask)
+            for i, mask in enumerate(seq.masks)
+            if mask is not None and (seq.scored[i] if seq.scored else True)
+        ]
         return FrameScores(j, f, float(np.mean(per_frame)) if per_frame else math.nan)
 
     def render(self) -> tuple[np.ndarray, list[str]]:
