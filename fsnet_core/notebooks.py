@@ -41,12 +41,12 @@ class NotebookFailed(RuntimeError):
         self.cell = cell
         self.source = source
         self.error = error
-        where = f"cell {cell}" if cell is not None else "before any cell ran"
+        where = f"in cell {cell}" if cell is not None else "before any cell ran"
         excerpt = "\n".join(f"    {line}" for line in source.strip().splitlines()[:8])
         super().__init__(
-            f"{self.notebook.name} failed in {where}:\n{excerpt}\n{error}".rstrip()
+            f"{self.notebook.name} failed {where}:\n{excerpt}\n{error}".rstrip()
             if excerpt
-            else f"{self.notebook.name} failed in {where}: {error}"
+            else f"{self.notebook.name} failed {where}: {error}"
         )
 
 
@@ -177,6 +177,7 @@ def execute_notebook(
             str(output),
             parameters=params,
             kernel_name=kernel,
+            language="python",
             cwd=str(notebook.parent),
             progress_bar=progress,
             execution_timeout=timeout,

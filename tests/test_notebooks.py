@@ -1,0 +1,176 @@
+"""The course notebooks: stored clean, shaped alike, and every one runs in SMOKE mode.
+
+Every ``notebooks/*.ipynb`` is picked up automatically. The execution tests
+(marked slow) run each notebook top to bottom through the same runner as
+``make run`` and check that it wrote its figures; the structure tests read
+the stored files only.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from fsnet_core import cli
+from fsnet_core.notebooks import (
+    REPO_URL,
+    NotebookFailed,
+    colab_badge,
+    ensure_kernel,
+    execute_notebook,
+    find_notebooks,
+    select_notebooks,
+    timing_table,
+)
+
+NOTEBOOKS = find_notebooks()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def tagged(nb, tag: str) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", [])]
+
+
+def test_the_course_is_there():
+    names = [p.stem for p in NOTEBOOKS]
+    for expected in ("00_quickstart", "01_optical_flow", "05_evaluation"):
+        assert expected in names
+    assert names == sorted(names) and all(re.match(r"\d\d_[a-z0-9_]+$", n) for n in names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_is_stored_without_outputs(path):
+    nb = read(path)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: cell {i + 1} has stored outputs"
+            assert cell.execution_count is None, f"{path.name}: cell {i + 1} has an execution count"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
+    nb = read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and colab_badge(path.stem) in first.source, (
+        f"{path.name}: the first cell must carry the Colab badge {colab_badge(path.stem)}"
+    )
+    params = tagged(nb, "parameters")
+    assert len(params) == 1, f"{path.name}: {len(params)} cells tagged 'parameters', want one"
+    assert re.search(r"^SMOKE = True\b", nb.cells[params[0]].source, re.M), (
+        f"{path.name}: the parameters cell must set SMOKE = True"
+    )
+    setup = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "google.colab" in c.source and f"git+{REPO_URL}" in c.source
+    ]
+    assert setup and setup[0] < params[0], f"{path.name}: no Colab set-up cell before parameters"
+    assert "torch.cuda.is_available()" in nb.cells[setup[0]].source  # detects the GPU
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    for words in ("learn", "running time", "what to notice", "exercise"):
+        assert words in text, f"{path.name}: no '{words}' in the markdown"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "save_figure(" in code, f"{path.name}: saves no figure"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_runs_in_smoke_mode_and_writes_figures(path, tmp_path):
+    figures = tmp_path / "figures"
+    run = execute_notebook(path, tmp_path / "executed", smoke=True, figures_dir=figures)
+    executed = read(run.output)
+    errors = [
+        o
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors
+    written = sorted(p.name for p in figures.glob("*.png"))
+    assert written, f"{path.name} wrote no figure to $FSNET_FIGURES_DIR"
+    prefix = path.stem[:3]
+    assert all(name.startswith(prefix) for name in written), written
+    injected = tagged(executed, "injected-parameters")
+    assert injected and "SMOKE = True" in executed.cells[injected[0]].source
+
+
+# ------------------------------------------------------------------ the runner itself
+
+
+def tiny_notebook(path, cells):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(src) for src in cells])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_runner_injects_parameters_and_names_the_failing_cell(tmp_path):
+    source = tiny_notebook(
+        tmp_path / "99_broken.ipynb",
+        [
+            "SMOKE = False\nSIZE = 1",
+            "import os\nprint('values', SMOKE, SIZE, os.environ['FSNET_FIGURES_DIR'])",
+            "ratio = SIZE / 0",
+        ],
+    )
+    figures = tmp_path / "figs"
+    with pytest.raises(NotebookFailed) as failure:
+        execute_notebook(
+            source, tmp_path / "out", smoke=True, parameters={"SIZE": 3}, figures_dir=figures
+        )
+    message = str(failure.value)
+    assert message.startswith("99_broken.ipynb failed in cell 3:")
+    assert "ratio = SIZE / 0" in message and "ZeroDivisionError" in message
+    assert failure.value.cell == 3
+    executed = read(tmp_path / "out" / "99_broken.ipynb")  # kept for inspection
+    printed = "".join(
+        o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert f"values True 3 {figures.resolve()}" in printed
+
+
+def test_select_notebooks_by_prefix(tmp_path):
+    paths = [tmp_path / f"{n}.ipynb" for n in ("00_a", "01_b", "05_c")]
+    assert select_notebooks(paths, None) == paths
+    assert select_notebooks(paths, ["01", "05_c"]) == paths[1:]
+    with pytest.raises(ValueError, match="no notebook matches 07"):
+        select_notebooks(paths, ["07"])
+
+
+def test_run_all_command_reports_an_unknown_notebook(capsys):
+    assert cli.main(["run-all", "--only", "zz"]) == 1
+    assert "no notebook matches zz" in capsys.readouterr().err
+
+
+def test_kernel_runs_this_interpreter():
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    name = ensure_kernel()
+    argv0 = KernelSpecManager().get_kernel_spec(name).argv[0]
+    assert argv0 in ("python", "python3", sys.executable) or argv0.startswith("python3.")
+
+
+def test_timing_table_totals_the_runs(tmp_path):
+    from fsnet_core.notebooks import NotebookRun
+
+    runs = [
+        NotebookRun("00_quickstart", tmp_path, tmp_path, 12.0),
+        NotebookRun("01_optical_flow", tmp_path, tmp_path, 30.5),
+    ]
+    table = timing_table(runs)
+    assert "00_quickstart       12.0" in table
+    assert table.splitlines()[-1].split() == ["total", "42.5"]
