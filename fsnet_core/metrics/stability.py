@@ -35,7 +35,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.distance import pdist, squareform
 
 __all__ = [
     "ContourDescriptor",
@@ -406,14 +405,15 @@ def _shape_contexts(points: np.ndarray) -> np.ndarray:
     """Normalised log-polar shape-context histograms (n x 60), as the official ``sc_compute``."""
     n = len(points)
     xy = points.astype(np.float64)
-    r = squareform(pdist(xy))
+    dx = xy[None, :, 0] - xy[:, None, 0]
+    dy = xy[None, :, 1] - xy[:, None, 1]
+    r = np.sqrt(dx * dx + dy * dy)  # what pdist computes, bit for bit
     mean_dist = np.mean(r)
     edges = np.logspace(np.log10(_R_INNER), np.log10(_R_OUTER), _N_R)
     # Official: r_bin = number of edges the normalised distance is below (0 = too far).
     r_bin = _N_R - np.searchsorted(edges, r / mean_dist, side="right")
-    dx = xy[None, :, 0] - xy[:, None, 0]
-    dy = xy[None, :, 1] - xy[:, None, 1]
-    theta = np.fmod(np.fmod(np.arctan2(dy, dx), 2 * np.pi) + 2 * np.pi, 2 * np.pi)
+    # Official: fmod(fmod(theta, 2 pi) + 2 pi, 2 pi); the inner fmod is exact for |theta| <= pi.
+    theta = np.fmod(np.arctan2(dy, dx) + 2 * np.pi, 2 * np.pi)
     t_bin = np.minimum(np.floor(theta / (2 * np.pi / _N_THETA)).astype(np.int64), _N_THETA - 1)
     n_bins = _N_THETA * _N_R
     # Flat bin per (point, other point); points beyond the outer radius go to a spare bin.
@@ -484,17 +484,18 @@ def _cheapest_path(cost: np.ndarray) -> tuple[np.ndarray, int, int]:
     best[1, 1] = 0.0
     flat = best.ravel()
 
-    def diagonal(s: int, lo: int, hi: int, dx: int = 0, dy: int = 0) -> slice:
-        """Cells (x + dx, s - x + dy) for x = lo..hi, as a slice of the padded flat arrays."""
-        first = (lo + dx + 1) * width + (s - lo + dy + 1)
-        return slice(first, first + (hi - lo) * n2 + 1, n2)
-
+    # Anti-diagonal s holds cells (x, s - x), x = lo..hi: in the padded flat arrays they
+    # start at (lo + 1) * width + (s - lo + 1) and step by n2; their upper, left and
+    # upper-left neighbours sit width, 1 and width + 1 places before them.
     for s in range(1, n1 + n2 - 1):
-        lo, hi = max(0, s - n2 + 1), min(n1 - 1, s)
-        prev = np.minimum(flat[diagonal(s, lo, hi, -1, 0)], flat[diagonal(s, lo, hi, 0, -1)])
-        np.minimum(prev, flat[diagonal(s, lo, hi, -1, -1)], out=prev)
-        here = diagonal(s, lo, hi)
-        flat[here] = flat_cost[here] + prev
+        lo = s - n2 + 1 if s >= n2 else 0
+        hi = s if s < n1 else n1 - 1
+        first = (lo + 1) * width + s - lo + 1
+        stop = first + (hi - lo) * n2 + 1
+        up, left = first - width, first - 1
+        prev = np.minimum(flat[up : stop - width : n2], flat[left : stop - 1 : n2])
+        np.minimum(prev, flat[up - 1 : stop - width - 1 : n2], out=prev)
+        np.add(flat_cost[first:stop:n2], prev, out=flat[first:stop:n2])
     # Walk back, preferring the diagonal, then the upper, then the left neighbour on ties.
     x, y = n1 - 1, n2 - 1
     path = [(x, y)]
