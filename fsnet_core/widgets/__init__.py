@@ -8,7 +8,8 @@ matplotlib figure for notebooks run without a live front end.
 Submodules are imported on first use, so ``import fsnet_core.widgets`` is cheap:
 
 * :mod:`.evaluation` - :func:`evaluation_viewer` (sequence, frame, threshold, CRF);
-* :mod:`.flow` - :func:`flow_explorer` (flow methods side by side, end-point error).
+* :mod:`.flow` - :func:`flow_explorer` (flow methods side by side, end-point error);
+* :mod:`.rcam` - :func:`rcam_explorer` (RCAM attention: frame, stage, channel).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _LAZY = {
     "viewer_sequences": "evaluation",
     "FlowExplorer": "flow",
     "flow_explorer": "flow",
+    "RCAMExplorer": "rcam",
+    "rcam_explorer": "rcam",
 }
 
 __all__ = sorted(_LAZY)
