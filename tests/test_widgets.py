@@ -175,3 +175,12 @@ def test_flow_explorer_rejects_mismatched_inputs():
         flow_explorer([frame, frame], {"a": [field], "b": [field, field]})
     with pytest.raises(ValueError, match="only 1 frames"):
         flow_explorer([frame], {"a": [field, field]})
+
+
+def test_every_exported_name_resolves():
+    import fsnet_core.widgets as w
+
+    for name in w.__all__:
+        assert getattr(w, name).__name__ == name
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        w.nothing  # noqa: B018
