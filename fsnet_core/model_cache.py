@@ -41,6 +41,8 @@ SMOKE_MODEL: dict[str, Any] = dict(
     val_max_frames=48,
     precision="float32",
 )
+# Each variant of a SMOKE-mode ablation (several models per notebook) gets this many epochs.
+SMOKE_ABLATION_EPOCHS = 2
 
 
 def lab_path(*parts: str) -> Path:
@@ -70,6 +72,19 @@ def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
     base.setdefault("data", str(synthetic_root()))
     base.setdefault("progress", False)
     return TrainConfig.preset("smoke", **base)
+
+
+def ablation_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
+    """One variant of an ablation: :func:`notebook_config` with a shorter budget in SMOKE mode.
+
+    Notebooks that compare variants (RCAM directions, BPM counts and
+    directions) train several models; in SMOKE mode each gets
+    :data:`SMOKE_ABLATION_EPOCHS` epochs so that all of them fit the CPU budget.
+    The reference model of an ablation must come from here too, with the same budget.
+    """
+    if smoke:
+        overrides.setdefault("epochs", SMOKE_ABLATION_EPOCHS)
+    return notebook_config(smoke, **overrides)
 
 
 def config_key(config: TrainConfig) -> str:
@@ -104,7 +119,9 @@ def train_or_load(
 
 
 __all__ = [
+    "SMOKE_ABLATION_EPOCHS",
     "SMOKE_MODEL",
+    "ablation_config",
     "cached_run_dir",
     "config_key",
     "lab_path",

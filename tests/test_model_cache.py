@@ -41,6 +41,28 @@ def test_key_ignores_where_and_how_fast_but_not_what(tmp_path):
         cached_run_dir(cfg, "../m", tmp_path)
 
 
+def test_notebook_and_ablation_configs():
+    from fsnet_core.model_cache import (
+        SMOKE_ABLATION_EPOCHS,
+        SMOKE_MODEL,
+        ablation_config,
+        notebook_config,
+    )
+
+    shared = notebook_config(True, data="d")
+    assert (shared.size, shared.epochs, shared.channels) == (64, 3, 16)
+    assert shared.preset_name == "smoke" and not shared.progress
+    variant = ablation_config(True, data="d", rcam="none")
+    assert variant.epochs == SMOKE_ABLATION_EPOCHS < SMOKE_MODEL["epochs"]
+    assert variant.rcam == "none" and variant.size == shared.size
+    assert ablation_config(True, data="d", epochs=5).epochs == 5
+    larger = ablation_config(False, data="d")
+    assert (
+        larger == notebook_config(False, data="d")
+        and larger.epochs == TrainConfig.preset("smoke").epochs
+    )
+
+
 def test_lab_path_is_the_checkout_root():
     assert (lab_path() / "pyproject.toml").is_file()
     assert lab_path("runs", "x") == lab_path() / "runs" / "x"
