@@ -174,3 +174,34 @@ def test_timing_table_totals_the_runs(tmp_path):
     table = timing_table(runs)
     assert "00_quickstart       12.0" in table
     assert table.splitlines()[-1].split() == ["total", "42.5"]
+
+
+def test_a_kernel_of_another_python_is_replaced_in_this_environment(monkeypatch):
+    import sys
+    from types import SimpleNamespace
+
+    import ipykernel.kernelspec
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    argv = ["/opt/other/bin/python3.9", "-m", "ipykernel_launcher"]
+    installs = []
+
+    def fake_install(kernel_name, prefix):
+        installs.append((kernel_name, prefix))
+        argv[0] = sys.executable
+
+    monkeypatch.setattr(
+        KernelSpecManager, "get_kernel_spec", lambda self, name: SimpleNamespace(argv=list(argv))
+    )
+    monkeypatch.setattr(ipykernel.kernelspec, "install", fake_install)
+    assert ensure_kernel("python3") == "python3"
+    assert installs == [("python3", sys.prefix)]
+    assert ensure_kernel("python3") == "python3" and len(installs) == 1  # now it is fine
+
+    def shadowed_install(kernel_name, prefix):
+        installs.append((kernel_name, prefix))
+
+    argv[0] = "/opt/other/bin/python3.9"
+    monkeypatch.setattr(ipykernel.kernelspec, "install", shadowed_install)
+    with pytest.raises(RuntimeError, match="does not run"):
+        ensure_kernel("python3")
