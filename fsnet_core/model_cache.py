@@ -40,6 +40,9 @@ SMOKE_MODEL: dict[str, Any] = dict(
     batch_size=8,
     val_max_frames=48,
     precision="float32",
+    # torch's default thread count (all cores, or $OMP_NUM_THREADS) rather than the preset's
+    # fixed two: right on a laptop, on Colab and in CI, and settable from outside.
+    threads=None,
 )
 # Each variant of a SMOKE-mode ablation (several models per notebook) gets this many epochs.
 SMOKE_ABLATION_EPOCHS = 2
@@ -67,7 +70,7 @@ def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
     reaches a better validation J. ``overrides`` change any
     :class:`~fsnet_core.train.config.TrainConfig` field (``rcam=...`` for a variant).
     """
-    base = dict(SMOKE_MODEL) if smoke else {}
+    base = dict(SMOKE_MODEL) if smoke else {"threads": None}
     base.update(overrides)
     base.setdefault("data", str(synthetic_root()))
     base.setdefault("progress", False)
