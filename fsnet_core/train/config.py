@@ -10,10 +10,13 @@ three stages: RGB pretraining, flow pretraining, finetuning.
 Presets (``TrainConfig.preset(name, **overrides)``):
 
 * ``smoke``: minutes on a CPU, from scratch (no ImageNet weights offline),
-  on the built-in synthetic set. A ResNet-18 FSNet at 128 x 128, one scale,
-  bfloat16 autocast where the CPU supports it, finetuning stage only (the
-  (frame, flow) pairs from the start); ``benchmarks/smoke_training.py`` also
-  trains the appearance-only and motion-only ablations with the same budget.
+  on the built-in synthetic set. A ResNet-18 FSNet (2 BPMs) at 96 x 96, one
+  scale, batch 8, 8 epochs at lr 2e-2 (2e-3 for the last three), bfloat16
+  autocast where the CPU supports it, the finetuning stage only ((frame,
+  flow) pairs from the start), one thread: on a small machine shared with
+  other work, two threads that wait on each other run several times slower
+  than one (``--threads 2`` on an idle machine). ``benchmarks/smoke_training.py``
+  also trains appearance-only and motion-only ablations with the same budget.
 * ``colab``: one T4-class GPU: the paper's model, finetuned on DAVIS-2016 from
   the authors' checkpoint (``init_weights``) or from ImageNet, float16, 8 epochs.
 * ``paper``: the authors' full schedule (three stages, 20 epochs each, batch 8).
@@ -235,5 +238,6 @@ PRESETS: dict[str, TrainConfig] = {
         scales=(1.0,),
         lr=2e-2,
         lr_step=6,
+        threads=1,
     ),
 }
