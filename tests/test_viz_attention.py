@@ -114,6 +114,8 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch):
     assert len(V.plot_pyramids(full).axes) == 16
     modes = {"full": full, "motion_to_appearance": trace_of("motion_to_appearance", size=32)}
     fig = V.plot_attention_modes(modes)
+    low, high = fig.axes[0].get_ylim()
+    assert low < 0.5 < high and high - 0.5 == pytest.approx(0.5 - low)
     path = save_figure(fig, "rcam_modes")
     assert path == tmp_path / "rcam_modes.png" and path.stat().st_size > 1000
     with pytest.raises(ValueError, match="none of the traces"):

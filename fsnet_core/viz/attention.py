@@ -84,6 +84,12 @@ def attention_table(traces: Mapping[str, FSNetTrace], sample: int | None = None)
     return pd.DataFrame(rows, columns=["model", "stage", "direction", "channel", "value"])
 
 
+def _zoom_around_half(values: Sequence[np.ndarray]) -> tuple[float, float]:
+    """Y limits centred on 0.5 (an untrained gate) that just hold every value (at least +-0.05)."""
+    reach = max([0.05, *(float(np.abs(np.asarray(v) - 0.5).max()) * 1.15 for v in values)])
+    return max(0.0, 0.5 - reach), min(1.0, 0.5 + reach)
+
+
 def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None = None) -> Figure:
     """Both gates at each of the five stages, channels sorted from most to least open.
 
@@ -94,9 +100,7 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
     import matplotlib.pyplot as plt
 
     vectors = attention_vectors(trace, sample)
-    values = [g for gates in vectors.values() for g in gates if g is not None]
-    reach = max([0.05, *(float(np.abs(g - 0.5).max()) * 1.15 for g in values)])
-    limits = (max(0.0, 0.5 - reach), min(1.0, 0.5 + reach))
+    limits = _zoom_around_half([g for gates in vectors.values() for g in gates if g is not None])
     n = len(trace.stages)
     fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.8), sharey=True, squeeze=False)
     for k, ax in enumerate(axes[0]):
@@ -125,7 +129,8 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
     """Gate values per stage for several models (e.g. full duplex and the two simplex modes).
 
     One panel per direction; boxes show the spread of the batch-averaged gate
-    over channels. A direction a model does not have is simply absent.
+    over channels. A direction a model does not have is simply absent. The y
+    axis is centred on 0.5 and zooms to the values.
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -135,6 +140,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
         raise ValueError("none of the traces has an attention vector (all RCAM modes 'none')")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
     order = list(traces)
+    limits = _zoom_around_half([table.value.to_numpy()])
     for ax, direction in zip(axes, (MOTION_GATES_APPEARANCE, APPEARANCE_GATES_MOTION), strict=True):
         part = table[table.direction == direction]
         if part.empty:
@@ -146,7 +152,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
             )  # fmt: skip
             ax.legend(fontsize=7, title=None)
         ax.set_title(direction, fontsize=10)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
     fig.suptitle(title or "RCAM gates: full duplex against simplex", fontsize=11)
     fig.tight_layout()
