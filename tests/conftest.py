@@ -46,3 +46,32 @@ def davis_sample() -> Path:
     if not (DAVIS_SAMPLE / "JPEGImages").is_dir():
         pytest.skip("../shared/davis_sample is not present")
     return DAVIS_SAMPLE
+
+
+@pytest.fixture()
+def single_thread():
+    """One torch thread for the test: two threads on a busy 2-core machine are many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_fsnet():
+    """A factory of tiny eval-mode FSNets (ResNet-18, 8 channels) with PyTorch's default conv
+    init, so that outputs and gates depend on the inputs clearly (the authors' N(0, 0.01)
+    head init makes an untrained model almost constant). Keyword arguments go to FSNet."""
+    from torch import nn
+
+    from fsnet_core import FSNet
+
+    def make(**overrides) -> FSNet:
+        torch.manual_seed(0)
+        model = FSNet(**{"backbone": "resnet18", "channels": 8, "num_bpm": 1, **overrides})
+        for module in model.modules():
+            if isinstance(module, nn.Conv2d):
+                module.reset_parameters()
+        return model.eval()
+
+    return make

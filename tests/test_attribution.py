@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
-from fsnet_core import FSNet
 from fsnet_core import attribution as A
 from fsnet_core.data.synthetic import DISTRACTOR, MOVING_BACKGROUND, TARGET
 from fsnet_core.samples import Sample
@@ -16,23 +14,7 @@ from fsnet_core.samples import Sample
 SIZE = 32
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def tiny_model(dtype=torch.float32) -> FSNet:
-    """A tiny FSNet with PyTorch's default conv init, so that its outputs depend on the inputs
-    clearly (the authors' N(0, 0.01) head init makes an untrained model almost constant)."""
-    torch.manual_seed(0)
-    model = FSNet(backbone="resnet18", channels=8, num_bpm=1)
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            module.reset_parameters()
-    return model.eval().to(dtype)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def inputs(n=2, dtype=torch.float32):
@@ -44,8 +26,8 @@ def inputs(n=2, dtype=torch.float32):
     return image, flow, region
 
 
-def test_region_score_is_the_mean_logit_inside():
-    model = tiny_model()
+def test_region_score_is_the_mean_logit_inside(tiny_fsnet):
+    model = tiny_fsnet()
     image, flow, region = inputs()
     score = A.RegionScore(model)(image, flow, region)
     logits = model(image, flow).appearance[:, 0]
@@ -57,9 +39,9 @@ def test_region_score_is_the_mean_logit_inside():
         A.RegionScore(model, "edges")
 
 
-def test_integrated_gradients_add_up_to_the_score_change():
+def test_integrated_gradients_add_up_to_the_score_change(tiny_fsnet):
     """Completeness: sum of attributions = score(input) - score(baseline), up to IG's error."""
-    model = tiny_model()
+    model = tiny_fsnet()
     image, flow, region = inputs()
     result = A.integrated_gradients(model, image, flow, region, n_steps=32)
     assert result.image.shape == result.flow.shape == (2, 3, SIZE, SIZE)
@@ -77,10 +59,10 @@ def test_integrated_gradients_add_up_to_the_score_change():
 
 
 @pytest.mark.parametrize("irrelevant", ["motion", "appearance"])
-def test_an_input_the_model_cannot_see_gets_no_attribution(irrelevant):
+def test_an_input_the_model_cannot_see_gets_no_attribution(irrelevant, tiny_fsnet):
     """Zeroing a stream's first convolution makes its input provably irrelevant: every later
     activation of that stream is a constant, so gradients and occlusion effects are exactly 0."""
-    model = tiny_model()
+    model = tiny_fsnet()
     getattr(model, irrelevant).conv1.weight.data.zero_()
     image, flow, region = inputs()
     ig = A.integrated_gradients(model, image, flow, region, n_steps=4)
@@ -93,8 +75,8 @@ def test_an_input_the_model_cannot_see_gets_no_attribution(irrelevant):
         assert np.allclose(result.image_share(), 1.0 if irrelevant == "motion" else 0.0)
 
 
-def test_occlusion_and_gradcam_shapes_and_scores():
-    model = tiny_model()
+def test_occlusion_and_gradcam_shapes_and_scores(tiny_fsnet):
+    model = tiny_fsnet()
     image, flow, region = inputs()
     occ = A.occlusion(model, image, flow, region, window=16, stride=16)
     assert occ.image.shape == occ.flow.shape == (2, 3, SIZE, SIZE)
@@ -111,8 +93,8 @@ def test_occlusion_and_gradcam_shapes_and_scores():
         A.stage_layer(model.appearance, 5)
 
 
-def test_inputs_are_checked_and_the_default_region_is_the_prediction():
-    model = tiny_model()
+def test_inputs_are_checked_and_the_default_region_is_the_prediction(tiny_fsnet):
+    model = tiny_fsnet()
     image, flow, region = inputs()
     with pytest.raises(ValueError, match="same|N x 3"):
         A.integrated_gradients(model, image, flow[:, :, :16], region)
@@ -147,8 +129,8 @@ def _sample(seed: int, with_ripple: bool) -> Sample:
     )
 
 
-def test_cue_table_has_one_row_per_sample_and_region():
-    model = tiny_model()
+def test_cue_table_has_one_row_per_sample_and_region(tiny_fsnet):
+    model = tiny_fsnet()
     samples = [_sample(0, with_ripple=True), _sample(1, with_ripple=False)]
     table = A.cue_contributions(model, samples, n_steps=32)
     assert list(zip(table.sequence, table.label, strict=True)) == [

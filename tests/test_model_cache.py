@@ -9,13 +9,7 @@ from fsnet_core.model_cache import cached_run_dir, config_key, lab_path, train_o
 from fsnet_core.train.config import TrainConfig
 from fsnet_core.train.loop import train
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

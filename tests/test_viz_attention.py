@@ -10,36 +10,34 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
-from fsnet_core import FSNet  # noqa: E402
 from fsnet_core.viz import attention as V  # noqa: E402
 from fsnet_core.viz import save_figure  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("single_thread")
 
-def trace_of(rcam: str = "full", num_bpm: int = 1, n: int = 2, size: int = 64):
-    torch.manual_seed(0)
-    model = FSNet(backbone="resnet18", channels=8, num_bpm=num_bpm, rcam=rcam)
-    for module in model.modules():  # default init: gates that differ between channels
-        if isinstance(module, nn.Conv2d):
-            module.reset_parameters()
+
+def trace_of(make, rcam: str = "full", num_bpm: int = 1, n: int = 2, size: int = 64):
+    """A trace of ``make(...)`` (the ``tiny_fsnet`` factory: default init, so that the gates
+    differ between channels) on random inputs."""
+    model = make(num_bpm=num_bpm, rcam=rcam)
     g = torch.Generator().manual_seed(1)
     image, flow = (torch.randn(n, 3, size, size, generator=g) for _ in range(2))
     with torch.no_grad():
-        return model.eval().forward_with_intermediates(image, flow)
+        return model.forward_with_intermediates(image, flow)
 
 
 @pytest.fixture(scope="module")
-def full():
-    return trace_of("full")
+def full(tiny_fsnet):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield trace_of(tiny_fsnet, "full")
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)
-def one_thread_and_close_figures():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def close_figures():
     yield
-    torch.set_num_threads(before)
     plt.close("all")
 
 
@@ -61,8 +59,8 @@ def test_merge_after_is_before_plus_both_gated_features(full):
     ("rcam", "ungated"),
     [("none", ("appearance", "motion")), ("appearance_to_motion", ("appearance",))],
 )
-def test_a_direction_that_is_off_passes_its_feature_unchanged(rcam, ungated):
-    trace = trace_of(rcam, n=1, size=32)
+def test_a_direction_that_is_off_passes_its_feature_unchanged(rcam, ungated, tiny_fsnet):
+    trace = trace_of(tiny_fsnet, rcam, n=1, size=32)
     maps = V.exchange_maps(trace, 2, 5)
     for name in ungated:
         assert maps[f"gate on {name}"] == 1.0
@@ -72,8 +70,8 @@ def test_a_direction_that_is_off_passes_its_feature_unchanged(rcam, ungated):
     assert (vectors[V.MOTION_GATES_APPEARANCE][2] is None) == ("appearance" in ungated)
 
 
-def test_attention_table_and_vectors(full):
-    half = trace_of("appearance_to_motion", size=32)
+def test_attention_table_and_vectors(full, tiny_fsnet):
+    half = trace_of(tiny_fsnet, "appearance_to_motion", size=32)
     table = V.attention_table({"full": full, "half": half})
     channels = [s.appearance.shape[1] for s in full.stages]
     assert len(table) == 2 * sum(channels) + sum(channels)  # the simplex model has one direction
@@ -93,17 +91,17 @@ def test_selective_channels_are_where_the_gates_disagree(full):
     assert picks[0] == int(np.argmax(diff)) and picks[2] == int(np.argmin(diff))
 
 
-def test_pyramid_energy_before_and_after(full):
+def test_pyramid_energy_before_and_after(full, tiny_fsnet):
     energy = V.pyramid_energy(full)
     assert list(energy) == ["F before", "F after", "G before", "G after"]
     assert [m.shape for m in energy["F before"]] == [(16, 16), (8, 8), (4, 4), (2, 2)]
     assert not np.allclose(energy["F before"][0], energy["F after"][0])
-    plain = V.pyramid_energy(trace_of(num_bpm=0, n=1, size=32))
+    plain = V.pyramid_energy(trace_of(tiny_fsnet, num_bpm=0, n=1, size=32))
     for before, after in zip(plain["G before"], plain["G after"], strict=True):
         assert np.array_equal(before, after)
 
 
-def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch):
+def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fsnet):
     monkeypatch.setenv("FSNET_FIGURES_DIR", str(tmp_path))
     fig = V.plot_attention_vectors(full)
     assert len(fig.axes) == 5 and len(fig.axes[4].lines) == 3  # two gates and the 0.5 line
@@ -112,11 +110,14 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch):
     gate = float(full.stages[3].motion_attention[0, 2])
     assert f"(x{gate:.2f})" in fig.axes[len(V.EXCHANGE_PANELS) + 1].get_title()
     assert len(V.plot_pyramids(full).axes) == 16
-    modes = {"full": full, "motion_to_appearance": trace_of("motion_to_appearance", size=32)}
+    modes = {
+        "full": full,
+        "motion_to_appearance": trace_of(tiny_fsnet, "motion_to_appearance", size=32),
+    }
     fig = V.plot_attention_modes(modes)
     low, high = fig.axes[0].get_ylim()
     assert low < 0.5 < high and high - 0.5 == pytest.approx(0.5 - low)
     path = save_figure(fig, "rcam_modes")
     assert path == tmp_path / "rcam_modes.png" and path.stat().st_size > 1000
     with pytest.raises(ValueError, match="none of the traces"):
-        V.plot_attention_modes({"none": trace_of("none", n=1, size=32)})
+        V.plot_attention_modes({"none": trace_of(tiny_fsnet, "none", n=1, size=32)})

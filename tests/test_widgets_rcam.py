@@ -9,21 +9,14 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
-from fsnet_core import FSNet  # noqa: E402
 from fsnet_core.samples import Sample  # noqa: E402
 from fsnet_core.widgets.rcam import colourise, rcam_explorer  # noqa: E402
 
 SIZE = 32
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def make_samples(n: int = 3) -> list[Sample]:
@@ -44,19 +37,12 @@ def make_samples(n: int = 3) -> list[Sample]:
     return out
 
 
-def model(rcam: str = "full") -> FSNet:
-    torch.manual_seed(0)
-    net = FSNet(backbone="resnet18", channels=8, num_bpm=1, rcam=rcam)
-    for module in net.modules():
-        if isinstance(module, nn.Conv2d):
-            module.reset_parameters()
-    return net.eval()
-
-
 @pytest.fixture(scope="module")
-def explorer():
+def explorer(tiny_fsnet):
+    before = torch.get_num_threads()
     torch.set_num_threads(1)
-    return rcam_explorer(model(), make_samples(), size=48)
+    yield rcam_explorer(tiny_fsnet(), make_samples(), size=48)
+    torch.set_num_threads(before)
 
 
 def test_first_view(explorer):
@@ -101,14 +87,14 @@ def test_frame_control_changes_the_prediction_panel(explorer):
     assert explorer.lines[0].startswith("seq2/00000")
 
 
-def test_static_figure_and_simplex_model():
-    view = rcam_explorer(model("appearance_to_motion"), make_samples(1), size=32)
+def test_static_figure_and_simplex_model(tiny_fsnet):
+    view = rcam_explorer(tiny_fsnet(rcam="appearance_to_motion"), make_samples(1), size=32)
     assert view.frame.max == 0
     assert "off in this model" in view.lines[1]
     fig = view.figure("RCAM")
     assert "off in this model" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="at least one sample"):
-        rcam_explorer(model(), [])
+        rcam_explorer(tiny_fsnet(), [])
 
 
 def test_colourise_shares_one_scale():
