@@ -81,7 +81,7 @@ def test_predictor_masks_agree_with_float32_eager_at_352(trained_model):
 def test_predictor_leaves_the_original_model_alone(trained_model):
     before = {k: v.clone() for k, v in trained_model.state_dict().items()}
     predictor = FSNetPredictor(trained_model, precision="bfloat16")
-    assert predictor.autocast_dtype == torch.bfloat16
+    assert predictor.dtype == torch.bfloat16
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trained_model.modules())
     after = trained_model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
