@@ -14,11 +14,12 @@ the appearance model learns from it):
 * **ground truth**: the masks themselves, a sanity reference.
 
 Printed per baseline: mean region similarity J (mean over frames, then over
-sequences, as DAVIS does), J on the clips with look-alikes and on those with
-a rippling patch, and the false-positive rate inside the synthetic
-``Regions`` labels 2 (static look-alikes) and 3 (moving background): the
-share of those pixels wrongly called target. The look-alikes fool appearance,
-the ripple fools motion; only the two together avoid both.
+sequences, as DAVIS does), J on the clips with look-alikes, with a rippling
+patch and with a moving background object, and the false-positive rate
+inside the synthetic ``Regions`` labels 2 (static look-alikes), 3 (rippling
+background) and 5 (moving background object): the share of those pixels
+wrongly called target. The look-alikes fool appearance, the ripple and the
+moving background object fool motion; only the two together avoid both.
 
 Usage::
 
@@ -38,6 +39,7 @@ from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
 from fsnet_core.data.synthetic import (
     DISTRACTOR,
     MOVING_BACKGROUND,
+    MOVING_OBJECT,
     ensure_synthetic_dataset,
     read_meta,
     read_regions,
@@ -47,6 +49,12 @@ from fsnet_core.metrics.uvos import jaccard
 
 RESIDUAL_PX = 1.0
 COLOUR_LEVELS = 16
+# (region label, short key, the meta.json hazard that puts it in a clip, column name)
+HAZARDS = (
+    (DISTRACTOR, "lookalike", "distractors", "look-alikes (2)"),
+    (MOVING_BACKGROUND, "ripple", "ripple", "ripple (3)"),
+    (MOVING_OBJECT, "mover", "mover", "mover (5)"),
+)
 
 
 def dominant_motion(flow: np.ndarray, rounds: int = 4, step: int = 4) -> np.ndarray:
@@ -116,26 +124,23 @@ def evaluate(root: Path, split: str, use_dis: bool) -> dict[str, dict[str, float
                 predictions["motion AND appearance (DIS flow)"] = dis_moving & appearance
             for name, pred in predictions.items():
                 per_method[name].append(jaccard(pred, gt))
-                for label, key in ((DISTRACTOR, "fp_lookalike"), (MOVING_BACKGROUND, "fp_ripple")):
+                for label, key, _, _ in HAZARDS:
                     inside = regions == label
-                    scores[name][key + "_hits"].append(int(np.count_nonzero(pred & inside)))
-                    scores[name][key + "_area"].append(int(np.count_nonzero(inside)))
+                    scores[name][f"fp_{key}_hits"].append(int(np.count_nonzero(pred & inside)))
+                    scores[name][f"fp_{key}_area"].append(int(np.count_nonzero(inside)))
         for name, values in per_method.items():
             j = float(np.mean(values))
             scores[name]["J"].append(j)
-            if hazards["distractors"]:
-                scores[name]["J_lookalike"].append(j)
-            if hazards["ripple"]:
-                scores[name]["J_ripple"].append(j)
+            for _, key, hazard, _ in HAZARDS:
+                if hazards[hazard]:
+                    scores[name][f"J_{key}"].append(j)
     table = {}
     for name, s in scores.items():
-        table[name] = {
-            "J": float(np.mean(s["J"])),
-            "J_lookalike": float(np.mean(s["J_lookalike"])),
-            "J_ripple": float(np.mean(s["J_ripple"])),
-            "fp_lookalike": sum(s["fp_lookalike_hits"]) / max(1, sum(s["fp_lookalike_area"])),
-            "fp_ripple": sum(s["fp_ripple_hits"]) / max(1, sum(s["fp_ripple_area"])),
-        }
+        row = {"J": float(np.mean(s["J"]))}
+        for _, key, _, _ in HAZARDS:
+            row[f"J_{key}"] = float(np.mean(s[f"J_{key}"])) if s[f"J_{key}"] else float("nan")
+            row[f"fp_{key}"] = sum(s[f"fp_{key}_hits"]) / max(1, sum(s[f"fp_{key}_area"]))
+        table[name] = row
     return table
 
 
@@ -154,16 +159,17 @@ def main() -> None:
         f"split {args.split}: {len(meta['splits'][args.split])} clips"
     )
     table = evaluate(root, args.split, use_dis=not args.no_dis)
-    header = f"{'baseline':34s} {'J':>6s} {'J look-alike':>12s} {'J ripple':>9s} " + (
-        f"{'FP look-alikes (2)':>19s} {'FP moving bg (3)':>17s}"
+    header = f"{'baseline':34s} {'J':>6s}" + "".join(
+        f" {'J ' + key:>9s}" for _, key, _, _ in HAZARDS
     )
+    header += "".join(f" {'FP ' + column:>18s}" for _, _, _, column in HAZARDS)
     print(header)
     print("-" * len(header))
     for name, row in table.items():
-        print(
-            f"{name:34s} {row['J']:6.3f} {row['J_lookalike']:12.3f} {row['J_ripple']:9.3f} "
-            f"{row['fp_lookalike']:19.3f} {row['fp_ripple']:17.3f}"
-        )
+        line = f"{name:34s} {row['J']:6.3f}"
+        line += "".join(f" {row['J_' + key]:9.3f}" for _, key, _, _ in HAZARDS)
+        line += "".join(f" {row['fp_' + key]:18.3f}" for _, key, _, _ in HAZARDS)
+        print(line)
     print(
         f"(J: mean over frames then sequences; FP: share of the region's pixels called target; "
         f"{time.perf_counter() - start:.1f} s)"

@@ -11,13 +11,16 @@ streams see, as in the authors' three stages:
 
 Each is validated on the val split with its own inputs (J and F of the
 appearance/fused output at 96 x 96, threshold 0.5). The synthetic set holds
-static look-alikes of the target (which fool appearance) and rippling
-background patches (which fool motion), so only the pair should do well.
+static look-alikes of the target (which fool appearance) and background-
+coloured objects that move like the target (which fool motion), so only the
+pair should do well.
 
 Printed: the learning curve of every run (loss, val J and F, elapsed
 seconds), the time at which val J first reached 0.7, the load average of the
-machine before and after (other processes slow the runs down), and the three
-numbers side by side.
+machine before and after (other processes slow the runs down), the three
+numbers side by side, and which trap caught each run: the share of the
+target, the look-alikes, the rippling patches and the moving background
+objects of the val split that it calls target.
 
 ``--flow-source dis`` trains and validates on OpenCV DIS flow estimated from
 the frames (computed once into ``FlowImages/dis``) instead of the exact
@@ -41,7 +44,11 @@ from pathlib import Path
 
 import torch
 
+from fsnet_core.data.synthetic import REGION_SHORT_NAMES
+from fsnet_core.hazards import region_hit_rates
+from fsnet_core.samples import load_samples
 from fsnet_core.train import TrainConfig, train
+from fsnet_core.train.data import data_root
 
 TARGET_J = 0.7
 RUNS = {"full": "finetune", "appearance": "rgb", "motion": "flow"}
@@ -74,7 +81,6 @@ def main() -> None:
             changes[name] = getattr(args, name)
     if args.flow_source != "gt":
         from fsnet_core.flow import compute_flow
-        from fsnet_core.train.data import data_root
 
         root = data_root(TrainConfig.preset("smoke", **changes))
         print(compute_flow(root, args.flow_source, progress=False))
@@ -88,6 +94,8 @@ def main() -> None:
     )
     print(f"before: {load()}")
     finals: dict[str, tuple[float, float, float, float, float | None]] = {}
+    hit_rates = {}
+    samples = None
     try:
         for name in args.only:
             start = time.perf_counter()
@@ -106,6 +114,13 @@ def main() -> None:
             )
             last = h.iloc[-1]
             finals[name] = (last.val_J, h.val_J.max(), last.val_F, wall, when)
+            if samples is None:
+                samples = load_samples(
+                    data_root(base), base.val_split, base.size, flow_source=base.flow_source
+                )
+            rates = region_hit_rates(result.model, samples, stage=RUNS[name])
+            names = [REGION_SHORT_NAMES[label] for label in rates.label]
+            hit_rates[name] = dict(zip(names, rates.called_target, strict=True))
     finally:
         if args.out is None:
             shutil.rmtree(out, ignore_errors=True)
@@ -114,6 +129,11 @@ def main() -> None:
     for name, (j, best, f, wall, when) in finals.items():
         at = f"{when:.0f}" if when is not None else "never"
         print(f"{LABELS[name]:<34}{j:>9.3f}{best:>9.3f}{f:>9.3f}{wall:>9.0f}{at:>13}")
+    regions = list(next(iter(hit_rates.values())))
+    print("\nshare of each val region called target (the target's is its recall):")
+    print(f"{'run':<34}" + "".join(f"{r:>11}" for r in regions))
+    for name, rates in hit_rates.items():
+        print(f"{LABELS[name]:<34}" + "".join(f"{rates[r]:>11.3f}" for r in regions))
     for name in (n for n in finals if n != "full" and "full" in finals):
         dj, df = (finals["full"][i] - finals[name][i] for i in (0, 2))
         print(f"full duplex - {name} only: final J {dj:+.3f}, final F {df:+.3f}")

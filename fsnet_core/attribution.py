@@ -4,9 +4,9 @@ FSNet reads two images, the frame and the colour-coded flow. To ask how much
 of a decision comes from each, the network is wrapped as a function of both
 inputs that returns one number per sample, :class:`RegionScore`: the mean
 logit of the fused (appearance) output inside a region -- the predicted
-object, the target, a static look-alike or a patch of moving background of
-the synthetic set. Captum then splits that number between the pixels of the
-two inputs:
+object, the target, a static look-alike, a rippling background patch or a
+moving background object of the synthetic set. Captum then splits that
+number between the pixels of the two inputs:
 
 * :func:`integrated_gradients` integrates the gradient along the straight
   path from a *baseline* to the input. Its attributions add up to
@@ -36,13 +36,13 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data.synthetic import DISTRACTOR, MOVING_BACKGROUND, REGION_NAMES, TARGET
+from .data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, REGION_NAMES, TARGET
 from .demo import IMAGENET_MEAN, IMAGENET_STD
 from .samples import Sample
 
 Output = Literal["appearance", "motion"]
 METHODS = ("integrated_gradients", "occlusion", "layer_gradcam")
-DEFAULT_REGIONS = (TARGET, DISTRACTOR, MOVING_BACKGROUND)
+DEFAULT_REGIONS = (TARGET, DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT)
 
 
 class RegionScore(nn.Module):

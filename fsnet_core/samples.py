@@ -118,7 +118,8 @@ def sequences_with(
     root: str | os.PathLike, split: str = "val", hazards: Sequence[str] = ("distractors",)
 ) -> list[str]:
     """Clips of a synthetic set's ``split`` that contain every hazard in ``hazards``:
-    ``distractors``, ``ripple``, ``occluder``, ``motion_blur``, ``camera_zoom`` (its meta.json)."""
+    ``distractors``, ``ripple``, ``mover``, ``occluder``, ``motion_blur``, ``camera_zoom``
+    (its meta.json)."""
     meta = read_meta(root)
     if meta is None:
         raise InputError(root, "not a synthetic dataset (no meta.json): hazards are unknown")

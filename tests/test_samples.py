@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fsnet_core.data.datasets import VideoSegmentationDataset
-from fsnet_core.data.synthetic import TARGET, make_synthetic_dataset
+from fsnet_core.data.synthetic import REGION_NAMES, TARGET, make_synthetic_dataset
 from fsnet_core.io import InputError
 from fsnet_core.samples import load_samples, sequences_with, stack_inputs, with_region
 
@@ -33,7 +33,7 @@ def test_samples_are_the_dataset_items(smoke_root):
 def test_regions_are_resized_with_the_mask(smoke_root):
     for s in load_samples(smoke_root, "val", size=40, limit=3):
         assert s.regions.shape == s.mask.shape == (40, 40)
-        assert set(np.unique(s.regions)) <= {0, 1, 2, 3, 4}
+        assert set(np.unique(s.regions)) <= set(REGION_NAMES)
         # the target label and the ground-truth mask agree almost everywhere
         assert (s.region(TARGET) == s.mask).mean() > 0.97
 

@@ -15,6 +15,7 @@ from fsnet_core.data import synthetic
 from fsnet_core.data.synthetic import (
     DISTRACTOR,
     MOVING_BACKGROUND,
+    MOVING_OBJECT,
     OCCLUDER,
     TARGET,
     SyntheticConfig,
@@ -65,7 +66,7 @@ def test_layout_is_davis_2016_with_flow_regions_and_meta(smoke_set: Path) -> Non
             assert mask.shape == regions.shape == (120, 160)
             assert set(np.unique(mask)) <= {0, 255}
             np.testing.assert_array_equal(mask == 255, regions == TARGET)
-            assert regions.max() <= OCCLUDER
+            assert regions.max() <= MOVING_OBJECT
             if t < len(flos):
                 assert read_flo(flos[t]).shape == (120, 160, 2)
                 assert _grey(colours[t]).shape == (120, 160, 3)
@@ -125,7 +126,7 @@ def test_ground_truth_flow_warps_next_frame_onto_this_one(smoke_set: Path) -> No
             good, zero = _warp_error(this, after, flow), _warp_error(this, after, 0 * flow)
             # the flow is exact: one pixel off (in x, in y: stripes hide one of them) is worse
             one_off = [_warp_error(this, after, flow + np.float32(d)) for d in ((1, 0), (0, 1))]
-            for label in (0, TARGET, MOVING_BACKGROUND):
+            for label in (0, TARGET, MOVING_BACKGROUND, MOVING_OBJECT):
                 pixels = visible & (labels == label)
                 if label == TARGET and info["hazards"]["motion_blur"]:
                     continue  # blur legitimately changes the target's look between frames
@@ -138,7 +139,7 @@ def test_ground_truth_flow_warps_next_frame_onto_this_one(smoke_set: Path) -> No
                 if label != 0:  # moving surfaces: the flow explains most of the change
                     assert err < 0.4 * zero[pixels].mean(), (name, t, label)
                 checked.add(label)
-    assert checked == {0, TARGET, MOVING_BACKGROUND}
+    assert checked == {0, TARGET, MOVING_BACKGROUND, MOVING_OBJECT}
 
 
 def test_camera_flow_is_a_pan_or_a_pan_with_zoom(smoke_set: Path) -> None:
@@ -164,7 +165,7 @@ def test_every_split_contains_every_hazard(smoke_set: Path) -> None:
         for name in names:
             for png in (smoke_set / "Regions" / "480p" / name).glob("*.png"):
                 seen |= set(np.unique(_grey(png)).tolist())
-        assert {TARGET, DISTRACTOR, MOVING_BACKGROUND, OCCLUDER} <= seen, split
+        assert {TARGET, DISTRACTOR, MOVING_BACKGROUND, OCCLUDER, MOVING_OBJECT} <= seen, split
         hazards = [meta["sequences"][n]["hazards"] for n in names]
         assert any(h["motion_blur"] for h in hazards) and any(h["camera_zoom"] for h in hazards)
         assert all(meta["sequences"][n]["text"] for n in names)
@@ -179,6 +180,43 @@ def test_distractors_look_exactly_like_the_target() -> None:
     for copy in copies:
         np.testing.assert_array_equal(copy.rgba, target.rgba)
         assert copy.velocity == (0.0, 0.0) and copy.growth == 0.0 and copy.spin == 0.0
+
+
+def test_the_moving_background_object_moves_like_the_target_but_looks_like_the_background() -> None:
+    """Rigid, as fast as a target and clear of it, in the background's own dull colours:
+    only appearance separates it from the target."""
+    for seed in range(6):
+        scene = synthetic._scene(np.random.default_rng(seed), SMOKE, synthetic._hazards(0))
+        target = next(layer for layer in scene.layers if layer.label == TARGET)
+        mover = next(layer for layer in scene.layers if layer.label == MOVING_OBJECT)
+        background = scene.layers[0]
+        speed = np.hypot(*mover.velocity)
+        assert 0.5 * np.hypot(*target.velocity) < speed < 2.0 * np.hypot(*target.velocity)
+        # heading as near horizontal as the target's, and scaling like it, so the flow
+        # gives nothing away
+        assert abs(mover.velocity[1]) < abs(mover.velocity[0])
+        assert 0.01 < abs(mover.growth) * SMOKE.frames / 12 < 0.04 and not mover.blur
+        # drawn behind the target, in front of the look-alikes
+        order = [layer.label for layer in scene.layers]
+        assert order.index(MOVING_OBJECT) < order.index(TARGET)
+        assert all(order.index(MOVING_OBJECT) > i for i, lb in enumerate(order) if lb == DISTRACTOR)
+        # its colours are the background's: saturation as low, far from the target's
+        inside = mover.alpha > 0.9
+        hsv = [
+            cv2.cvtColor((layer.texture * 255).astype(np.uint8), cv2.COLOR_RGB2HSV)[..., 1]
+            for layer in (mover, background, target)
+        ]
+        mover_s, background_s, target_s = hsv[0][inside].mean(), hsv[1].mean(), hsv[2].mean()
+        assert abs(mover_s - background_s) < 25 and target_s > mover_s + 60
+        # always in view and apart from the target (centres more than a target's width apart)
+        for t in range(SMOKE.frames):
+            _, labels, _ = scene.render(t)
+            centres = [np.argwhere(labels == lb).mean(axis=0) for lb in (TARGET, MOVING_OBJECT)]
+            assert np.linalg.norm(centres[0] - centres[1]) > 0.25 * SMOKE.height
+    assert not any(
+        layer.label == MOVING_OBJECT
+        for layer in synthetic._scene(np.random.default_rng(0), SMOKE, synthetic._hazards(1)).layers
+    )
 
 
 def test_motion_blur_only_smears_around_the_target() -> None:

@@ -82,7 +82,7 @@ def test_summary_bars_are_the_means_per_region_and_cue():
     heights = sorted(round(p.get_height(), 6) for p in left.patches if p.get_height() != 0)
     assert heights == sorted([2.0, 5.0, 0.5, -1.0, -1.0, 2.0])
     labels = [t.get_text() for t in left.get_xticklabels()]
-    assert labels == ["target", "look-alike", "moving background"]
+    assert labels == ["target", "look-alike", "ripple"]
     shares = sorted(round(p.get_height(), 6) for p in right.patches)
     assert shares == sorted(round(x, 6) for x in [(0.2 + 1 / 3) / 2, 1 / 3, 1 / 3])
     with pytest.raises(ValueError, match="no attributions"):

@@ -1,13 +1,18 @@
 """A seeded teaching dataset whose every hazard is known: why FSNet needs both cues.
 
 Each clip has one primary moving object (the target, label 1) and, in chosen
-clips, the three things that fool a single cue:
+clips, the things that fool a single cue:
 
 * **static look-alikes** (label 2): exact copies of the target's shape and
   texture that do not move in the world, so *appearance alone* cannot tell
   them from the target;
 * a **rippling textured patch** (label 3) that moves non-rigidly but is
-  background, so *motion alone* cannot tell it from the target;
+  background;
+* a **moving background object** (label 5): a rigid sprite of the same kind
+  of shape, size and speed as the target, but painted in the background's
+  own dull colours. Its flow looks like the target's, so *motion alone*
+  cannot tell them apart: only the two cues together single out the target
+  (salient *and* moving);
 * **static occluders** (label 4) that the target passes behind;
 
 plus camera pan and zoom, affine target motion with scale change and rotation,
@@ -20,7 +25,8 @@ Folder layout (DAVIS-2016, see ``docs/design.md``)::
     JPEGImages/480p/SEQ/00000.jpg      frames (the 480p name is DAVIS's, not the size)
     Annotations/480p/SEQ/00000.png     target masks, 0/255
     Regions/480p/SEQ/00000.png         labels 0 background, 1 target, 2 look-alike,
-                                       3 moving background, 4 occluder
+                                       3 rippling background, 4 occluder,
+                                       5 moving background object
     Flow/gt/SEQ/00000.flo              exact flow from frame t to t+1 (named after t)
     FlowImages/gt/SEQ/00000.png        its Middlebury colour image (what FSNet reads)
     ImageSets/2016/train.txt, val.txt  sequence names
@@ -60,7 +66,7 @@ import numpy as np
 from ..flow import flow_to_color, write_flo
 from ..io import InputError, atomic_write
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_SYNTHETIC_DIR = Path("data") / "synthetic"
 FLOW_SOURCE = "gt"
 REGION_NAMES = {
@@ -69,8 +75,17 @@ REGION_NAMES = {
     2: "static look-alike distractor",
     3: "moving non-target background",
     4: "static occluder",
+    5: "moving background-coloured object",
 }
-BACKGROUND, TARGET, DISTRACTOR, MOVING_BACKGROUND, OCCLUDER = range(5)
+BACKGROUND, TARGET, DISTRACTOR, MOVING_BACKGROUND, OCCLUDER, MOVING_OBJECT = range(6)
+REGION_SHORT_NAMES = {  # for table columns and plot axes
+    0: "background",
+    1: "target",
+    2: "look-alike",
+    3: "ripple",
+    4: "occluder",
+    5: "mover",
+}
 JPEG_QUALITY = 95
 BLUR_TIMES = (-0.4, -0.2, 0.2, 0.4)  # sub-frame times added to t for motion blur
 
@@ -364,22 +379,74 @@ def _hazards(index: int) -> dict[str, bool]:
     return {
         "distractors": index % 4 != 3,
         "ripple": index % 4 != 2,
+        "mover": index % 4 != 1,
         "occluder": index % 2 == 0,
         "motion_blur": index % 2 == 1,
         "camera_zoom": index % 2 == 1,
     }
 
 
+def _background_palette(hue: float) -> tuple[np.ndarray, np.ndarray]:
+    """The background's two dull tones; the moving background object is painted in them too."""
+    return _hsv(hue, 0.35, 0.35), _hsv(hue + 0.08, 0.45, 0.75)
+
+
 def _background(rng: np.random.Generator, h: int, w: int, hue: float) -> Layer:
     coarse = _smooth_noise(rng, h, w, 48)
     fine = _smooth_noise(rng, h, w, 6)
-    base = _mix(coarse, _hsv(hue, 0.35, 0.35), _hsv(hue + 0.08, 0.45, 0.75))
+    base = _mix(coarse, *_background_palette(hue))
     texture = np.clip(base + (fine[..., None] - 0.5) * 0.25, 0, 1).astype(np.float32)
     return Layer(BACKGROUND, texture, np.ones((h, w), np.float32), _translate(-w / 4, -h / 4))
 
 
 def _far_from(points: list[np.ndarray], candidate: np.ndarray, gap: float) -> bool:
     return all(np.linalg.norm(candidate - p) >= gap for p in points)
+
+
+def _moving_background_object(
+    rng: np.random.Generator, cfg: SyntheticConfig, bg_hue: float, target_path: list[np.ndarray]
+) -> tuple[Layer, list[np.ndarray]] | None:
+    """A rigid sprite moving like a target but painted like the background, and its path.
+
+    Shape kind, size, speed, heading, acceleration, spin and scale change are
+    drawn as the target's are, so that its flow is no different from the
+    target's (a mover heading anywhere, or never growing, would be told apart
+    by its flow alone). It keeps clear of the target at every
+    time (``target_path`` holds the target's centre at five evenly spaced
+    times) and inside the frame; None when no such path was found.
+    """
+    h, w, frames = cfg.height, cfg.width, cfg.frames
+    tex_size, radius = 96, rng.uniform(0.13, 0.17) * h
+    scale = radius / (0.4 * tex_size)
+    speed = rng.uniform(4.0, 7.0) * w / 320 * 12 / frames
+    for _ in range(100):
+        start = np.array([rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h])
+        heading = rng.uniform(-0.5, 0.5) + (0 if rng.random() < 0.5 else math.pi)
+        velocity = np.array([math.cos(heading), math.sin(heading)]) * speed
+        path = [start + velocity * (frames - 1) * f for f in np.linspace(0, 1, 5)]
+        inside = all(0.1 * w < x < 0.9 * w and 0.12 * h < y < 0.88 * h for x, y in path)
+        apart = all(
+            np.linalg.norm(a - b) >= 2.2 * radius for a, b in zip(path, target_path, strict=True)
+        )
+        if inside and apart:
+            break
+    else:
+        return None
+    weight = _pattern(rng, str(rng.choice(TEXTURES)), tex_size, rng.uniform(9, 14) / scale)
+    paint = _antialias(_mix(weight, *_background_palette(bg_hue)), scale)
+    layer = Layer(
+        MOVING_OBJECT,
+        paint.astype(np.float32),
+        _shape_alpha(rng, str(rng.choice(SHAPES)), tex_size),
+        _translate(*start)
+        @ _affine(scale=scale, angle=rng.uniform(0, 2 * math.pi))
+        @ _translate(-(tex_size - 1) / 2, -(tex_size - 1) / 2),
+        velocity=tuple(velocity),
+        acceleration=(rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1)),
+        spin=rng.uniform(-0.05, 0.05),
+        growth=rng.choice([-1.0, 1.0]) * rng.uniform(0.02, 0.035) * 12 / frames,
+    )
+    return layer, path
 
 
 def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bool]) -> Scene:
@@ -486,6 +553,13 @@ def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bo
                     distractors += 1
                     break
     description["distractors"] = distractors
+    description["movers"] = 0
+    if hazards["mover"]:
+        # after the look-alikes, so that it passes in front of them rather than behind
+        found = _moving_background_object(rng, cfg, bg_hue, path)
+        if found is not None:
+            back.append(found[0])
+            description["movers"] = 1
     front: list[Layer] = []
     if hazards["occluder"]:
         across = rng.random() < 0.5  # a post across the path's main direction
@@ -520,6 +594,8 @@ def _describe(d: dict) -> str:
         parts.append(f"{d['distractors']} static look-alike(s)")
     if hz["ripple"]:
         parts.append("a rippling background patch")
+    if d["movers"]:
+        parts.append("a background-coloured object moving like the target")
     if hz["occluder"]:
         parts.append("a static post it passes behind")
     parts.append("camera pan" + (" and zoom" if hz["camera_zoom"] else ""))

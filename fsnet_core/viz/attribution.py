@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..data.synthetic import DISTRACTOR, MOVING_BACKGROUND, TARGET
+from ..data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, TARGET
+from ..data.synthetic import REGION_SHORT_NAMES as SHORT_NAMES
 from ..samples import Sample
 from . import draw_contours
 
@@ -31,14 +32,14 @@ REGION_COLOURS = {
     TARGET: (40, 200, 80),
     DISTRACTOR: (250, 150, 20),
     MOVING_BACKGROUND: (60, 120, 250),
+    MOVING_OBJECT: (230, 60, 200),
 }
-SHORT_NAMES = {TARGET: "target", DISTRACTOR: "look-alike", MOVING_BACKGROUND: "moving background"}
 CUE_COLOURS = {"frame (appearance)": "tab:red", "flow (motion)": "tab:blue"}
 
 
 def outline_regions(sample: Sample, thickness: int = 1) -> np.ndarray:
-    """The frame with the target (green), look-alikes (orange), moving background (blue)
-    outlined."""
+    """The frame with the target (green), look-alikes (orange), rippling background (blue)
+    and moving background object (magenta) outlined."""
     image = sample.frame_rgb
     for label, colour in REGION_COLOURS.items():
         region = sample.region(label)
