@@ -9,10 +9,10 @@ clips, the things that fool a single cue:
 * a **rippling textured patch** (label 3) that moves non-rigidly but is
   background;
 * a **moving background object** (label 5): a rigid sprite of the same kind
-  of shape, size and speed as the target, but painted in the background's
-  own dull colours. Its flow looks like the target's, so *motion alone*
-  cannot tell them apart: only the two cues together single out the target
-  (salient *and* moving);
+  of shape, size and speed as the target, but cut from the background's own
+  texture (camouflaged: only its edge shows it in a single frame). Its flow
+  looks like the target's, so *motion alone* cannot tell them apart: only the
+  two cues together single out the target (salient *and* moving);
 * **static occluders** (label 4) that the target passes behind;
 
 plus camera pan and zoom, affine target motion with scale change and rotation,
@@ -375,11 +375,15 @@ def _shape_alpha(rng: np.random.Generator, kind: str, size: int) -> np.ndarray:
 
 
 def _hazards(index: int) -> dict[str, bool]:
-    """Which hazards clip ``index`` of a split has; clips 0 and 1 together have all."""
+    """Which hazards clip ``index`` of a split has; clips 0 and 1 together have all.
+
+    Every clip has a moving background object (the motion trap), three clips in
+    four have look-alikes (the appearance trap), every other one a ripple.
+    """
     return {
         "distractors": index % 4 != 3,
-        "ripple": index % 4 != 2,
-        "mover": index % 4 != 1,
+        "ripple": index % 2 == 1,
+        "mover": True,
         "occluder": index % 2 == 0,
         "motion_blur": index % 2 == 1,
         "camera_zoom": index % 2 == 1,
@@ -387,15 +391,22 @@ def _hazards(index: int) -> dict[str, bool]:
 
 
 def _background_palette(hue: float) -> tuple[np.ndarray, np.ndarray]:
-    """The background's two dull tones; the moving background object is painted in them too."""
+    """The background's two dull tones."""
     return _hsv(hue, 0.35, 0.35), _hsv(hue + 0.08, 0.45, 0.75)
 
 
-def _background(rng: np.random.Generator, h: int, w: int, hue: float) -> Layer:
-    coarse = _smooth_noise(rng, h, w, 48)
-    fine = _smooth_noise(rng, h, w, 6)
+def _background_texture(
+    rng: np.random.Generator, h: int, w: int, hue: float, scale: float = 1.0
+) -> np.ndarray:
+    """Blotchy noise in the background's tones; ``scale`` frame pixels per texture pixel."""
+    coarse = _smooth_noise(rng, h, w, 48 / scale)
+    fine = _smooth_noise(rng, h, w, 6 / scale)
     base = _mix(coarse, *_background_palette(hue))
-    texture = np.clip(base + (fine[..., None] - 0.5) * 0.25, 0, 1).astype(np.float32)
+    return np.clip(base + (fine[..., None] - 0.5) * 0.25, 0, 1).astype(np.float32)
+
+
+def _background(rng: np.random.Generator, h: int, w: int, hue: float) -> Layer:
+    texture = _background_texture(rng, h, w, hue)
     return Layer(BACKGROUND, texture, np.ones((h, w), np.float32), _translate(-w / 4, -h / 4))
 
 
@@ -406,7 +417,7 @@ def _far_from(points: list[np.ndarray], candidate: np.ndarray, gap: float) -> bo
 def _moving_background_object(
     rng: np.random.Generator, cfg: SyntheticConfig, bg_hue: float, target_path: list[np.ndarray]
 ) -> tuple[Layer, list[np.ndarray]] | None:
-    """A rigid sprite moving like a target but painted like the background, and its path.
+    """A rigid sprite moving like a target but textured like the background, and its path.
 
     Shape kind, size, speed, heading, acceleration, spin and scale change are
     drawn as the target's are, so that its flow is no different from the
@@ -432,8 +443,7 @@ def _moving_background_object(
             break
     else:
         return None
-    weight = _pattern(rng, str(rng.choice(TEXTURES)), tex_size, rng.uniform(9, 14) / scale)
-    paint = _antialias(_mix(weight, *_background_palette(bg_hue)), scale)
+    paint = _antialias(_background_texture(rng, tex_size, tex_size, bg_hue, scale), scale)
     layer = Layer(
         MOVING_OBJECT,
         paint.astype(np.float32),

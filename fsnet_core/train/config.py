@@ -13,10 +13,13 @@ Presets (``TrainConfig.preset(name, **overrides)``):
   on the built-in synthetic set. A ResNet-18 FSNet (2 BPMs) at 96 x 96, one
   scale, batch 8, 8 epochs at lr 2e-2 (2e-3 for the last three), bfloat16
   autocast where the CPU supports it, the finetuning stage only ((frame,
-  flow) pairs from the start), one thread: on a small machine shared with
-  other work, two threads that wait on each other run several times slower
-  than one (``--threads 2`` on an idle machine). ``benchmarks/smoke_training.py``
-  also trains appearance-only and motion-only ablations with the same budget.
+  flow) pairs from the start), augmentation on (random scale and crop, colour
+  jitter of the frame: 24 training clips are few, and without it the model
+  learns their colours rather than what makes the target stand out), one
+  thread: on a small machine shared with other work, two threads that wait on
+  each other run several times slower than one (``--threads 2`` on an idle
+  machine). ``benchmarks/smoke_training.py`` also trains appearance-only and
+  motion-only ablations with the same budget.
 * ``colab``: one T4-class GPU: the paper's model, finetuned on DAVIS-2016 from
   the authors' checkpoint (``init_weights``) or from ImageNet, float16, 8 epochs.
 * ``paper``: the authors' full schedule (three stages, 20 epochs each, batch 8).
@@ -238,6 +241,7 @@ PRESETS: dict[str, TrainConfig] = {
         scales=(1.0,),
         lr=2e-2,
         lr_step=6,
+        augment=True,
         threads=1,
     ),
 }
