@@ -14,7 +14,7 @@ from fsnet_core.model import FSNet
 from fsnet_core.model.io import load_model
 from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
 from fsnet_core.train.config import PRESETS, TrainConfig
-from fsnet_core.train.loop import TrainingDiverged, forward_losses, train
+from fsnet_core.train.loop import TrainingDiverged, autocast_dtype, forward_losses, train
 from fsnet_core.train.stages import merge_stage_weights, stage_inputs
 
 TINY_MODEL = dict(backbone="resnet18", channels=8, num_bpm=1)
@@ -296,3 +296,10 @@ def test_cli_trains_one_tiny_epoch_end_to_end(smoke_data, tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
     assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
     assert "finetune: finished" in capsys.readouterr().out
+
+
+def test_float32_training_runs_without_autocast():
+    cpu = torch.device("cpu")
+    assert autocast_dtype("float32", cpu) is None  # no autocast context, no warning
+    assert autocast_dtype("bfloat16", cpu) == torch.bfloat16
+    assert autocast_dtype("float16", torch.device("cuda")) == torch.float16

@@ -160,8 +160,10 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype: ``auto`` is float16 on CUDA (with gradient scaling), bfloat16 on
-    CPUs with native bfloat16 support, float32 elsewhere (as the predictor chooses)."""
-    return resolve_precision(precision, device)  # type: ignore[arg-type]
+    CPUs with native bfloat16 support, float32 elsewhere (as the predictor chooses);
+    ``None`` for float32, which needs no autocast."""
+    dtype = resolve_precision(precision, device)  # type: ignore[arg-type]
+    return None if dtype == torch.float32 else dtype
 
 
 def resize_square(x: torch.Tensor, side: int) -> torch.Tensor:
