@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
+from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.io import InputError
 from fsnet_core.model import FSNet
 from fsnet_core.model.io import load_model
 from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
 from fsnet_core.train.config import PRESETS, TrainConfig
+from fsnet_core.train.data import SeededAugmentation
 from fsnet_core.train.loop import TrainingDiverged, autocast_dtype, forward_losses, train
 from fsnet_core.train.stages import merge_stage_weights, stage_inputs
 
@@ -205,7 +207,8 @@ def _weights(path) -> dict[str, torch.Tensor]:
 @pytest.mark.slow
 def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_path):
     # two epochs of two batches at two scales: 8 optimizer steps; stopped after the first batch
-    schedule = dict(epochs=2, scales=(0.75, 1.0), lr_step=2, deterministic=True)
+    # with random augmentation on, as in the smoke preset
+    schedule = dict(epochs=2, scales=(0.75, 1.0), lr_step=2, deterministic=True, augment=True)
     whole = train(tiny_config(smoke_data, tmp_path / "whole", **schedule))
     assert whole.final.finished and whole.final.steps == 8
     assert list(whole.history.lr) == pytest.approx([1e-2, 1e-3])  # decayed for the 2nd epoch
@@ -303,3 +306,20 @@ def test_float32_training_runs_without_autocast():
     assert autocast_dtype("float32", cpu) is None  # no autocast context, no warning
     assert autocast_dtype("bfloat16", cpu) == torch.bfloat16
     assert autocast_dtype("float16", torch.device("cuda")) == torch.float16
+
+
+def test_augmentation_depends_on_seed_epoch_and_index_only(smoke_data):
+    data = SeededAugmentation(
+        VideoSegmentationDataset(smoke_data, "train", size=48, augment=True), 0
+    )
+    first = data[3]["image"]
+    torch.rand(100)  # whatever else drew from the global generator in between
+    assert torch.equal(data[3]["image"], first)
+    assert not torch.equal(data[2]["image"], first)
+    data.set_epoch(1)
+    assert not torch.equal(data[3]["image"], first)  # a new epoch, new draws
+    data.set_epoch(0)
+    assert torch.equal(data[3]["image"], first)
+    state = torch.get_rng_state()
+    data[5]
+    assert torch.equal(torch.get_rng_state(), state)  # the global generator is left alone

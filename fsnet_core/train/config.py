@@ -57,8 +57,8 @@ class TrainConfig:
         flow_source: ``FlowImages/<source>`` folder the flow images are read from; ``None``
             picks ``gt`` (synthetic), the authors' ``OF_FlowNet2``, or the only one there is.
         static_data: optional DUTS-style saliency set added to stage 1 (as the authors do).
-        augment: dataset augmentation (the authors use none; exact resume needs it off
-            or ``num_workers=0``).
+        augment: random scale and crop, colour jitter of the frame (the authors use none);
+            seeded per (seed, epoch, sample), so resuming stays exact.
         num_workers: DataLoader worker processes.
     Model:
         backbone, channels, num_bpm, rcam, bpm: the :class:`FSNetConfig` fields.

@@ -32,6 +32,33 @@ def data_root(config: TrainConfig) -> Path:
     return ensure_synthetic_dataset()
 
 
+class SeededAugmentation(Dataset):
+    """A training dataset whose random augmentation is a function of (seed, epoch, index).
+
+    torchvision's random transforms draw from torch's global generator, so the
+    draws a sample gets would depend on what ran before it: which worker loaded
+    it, or whether the run was stopped and resumed. Each sample is instead
+    loaded under its own generator state, which makes an augmented run as
+    exactly resumable as one without augmentation.
+    """
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        self.dataset, self.seed, self.epoch = dataset, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the loop before each epoch (before its workers start)."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> Any:
+        key = ((self.seed * 1_000_003 + self.epoch) * 1_000_033 + index) % 2**63
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(key)
+            return self.dataset[index]
+
+
 def stage_datasets(config: TrainConfig, stage: str, root: Path) -> tuple[Dataset, Dataset]:
     """(train, validation) datasets for ``stage`` at ``config.size``."""
     from ..data.datasets import StaticSaliencyDataset, VideoSegmentationDataset
@@ -45,6 +72,8 @@ def stage_datasets(config: TrainConfig, stage: str, root: Path) -> tuple[Dataset
     if stage == "rgb" and config.static_data:
         static = StaticSaliencyDataset(config.static_data, size=config.size, augment=config.augment)
         train = ConcatDataset([static, train])
+    if config.augment:
+        train = SeededAugmentation(train, config.seed)
     val: Dataset = VideoSegmentationDataset(root, split=config.val_split, **common)
     if config.val_max_frames and len(val) > config.val_max_frames:  # type: ignore[arg-type]
         keep = np.linspace(0, len(val) - 1, config.val_max_frames).round().astype(int)  # type: ignore[arg-type]

@@ -50,7 +50,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import TrainConfig
-from .data import data_root, stage_datasets, train_loader, val_loader
+from .data import SeededAugmentation, data_root, stage_datasets, train_loader, val_loader
 from .distributed import (
     DistInfo,
     all_reduce_mean,
@@ -296,6 +296,7 @@ class StageTrainer:
         self.sampler = ResumableSampler(
             len(train_set), seed=config.seed, rank=info.rank, world_size=info.world_size
         )
+        self.train_set = train_set
         self.train_batches = train_loader(train_set, config, self.sampler, device.type == "cuda")
         self.val_batches = val_loader(val_set, config)
         self.logger = RunLogger(self.folder, enabled=info.is_main)
@@ -372,6 +373,8 @@ class StageTrainer:
         """Run the rest of ``epoch``; False when ``max_steps`` stopped it early."""
         cfg, p = self.config, self.progress
         self.sampler.set_epoch(epoch)
+        if isinstance(self.train_set, SeededAugmentation):
+            self.train_set.set_epoch(epoch)
         total = len(self.train_batches)
         if p.batch:
             self.sampler.start_at(p.batch * cfg.batch_size)
