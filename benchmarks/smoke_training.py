@@ -1,7 +1,7 @@
 """The ``smoke`` preset on the synthetic set: learning curve, time to J >= 0.7, and ablations.
 
 Three runs with the same budget (the smoke preset: a ResNet-18 FSNet trained
-from scratch at 96 x 96 for 8 epochs), differing only in what the two
+from scratch at 96 x 96 for 16 epochs), differing only in what the two
 streams see, as in the authors' three stages:
 
 * **full duplex**: frame -> appearance stream, flow image -> motion stream

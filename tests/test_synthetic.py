@@ -298,3 +298,21 @@ def test_the_target_passes_behind_the_occluder() -> None:
         # the annotation is the visible part only
         assert not (labels == TARGET)[~silhouette].any()
     assert max(hidden) > 0.1
+
+
+def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> None:
+    cfg = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=3)
+    meta = synthetic._build(tmp_path, cfg, 0, False)
+    for split, frames in (("train", 3), ("val", 6)):
+        for name in meta["splits"][split]:
+            assert meta["sequences"][name]["frames"] == frames
+            assert len(list((tmp_path / "JPEGImages" / "480p" / name).glob("*.jpg"))) == frames
+            assert len(list((tmp_path / "Flow" / "gt" / name).glob("*.flo"))) == frames - 1
+    # a short training clip is the start of the clip a full-length one would be
+    full_length = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=6)
+    long = synthetic._scene(synthetic._clip_rng(0, "train", 0), full_length, synthetic._hazards(0))
+    first = meta["splits"]["train"][0]
+    assert meta["sequences"][first]["text"] == long.description["text"]
+    frame0 = cv2.imread(str(tmp_path / "JPEGImages" / "480p" / first / "00002.jpg"))
+    expected = cv2.cvtColor(long.render(2)[0], cv2.COLOR_RGB2BGR)
+    assert np.abs(frame0.astype(int) - expected.astype(int)).mean() < 3  # JPEG noise only

@@ -52,8 +52,11 @@ def run_synthetic(args: argparse.Namespace) -> int:
         if meta == before
         else f"made in {seconds:.1f} s ({cpu:.1f} s of CPU)"
     )
+    frames = meta.get("frames_per_clip")
+    train_frames = meta.get("train_frames_per_clip", frames)
+    length = f"{frames}" if train_frames == frames else f"{train_frames} (train) / {frames}"
     print(
-        f"{path}: {splits} clips of {meta.get('frames_per_clip')} frames at "
+        f"{path}: {splits} clips of {length} frames at "
         f"{meta.get('height')}x{meta.get('width')} (seed {meta.get('seed')}), {done}"
     )
     return 0

@@ -11,7 +11,7 @@ Presets (``TrainConfig.preset(name, **overrides)``):
 
 * ``smoke``: minutes on a CPU, from scratch (no ImageNet weights offline),
   on the built-in synthetic set. A ResNet-18 FSNet (2 BPMs) at 96 x 96, one
-  scale, batch 8, 8 epochs at lr 2e-2 (2e-3 for the last three), bfloat16
+  scale, batch 8, 16 epochs at lr 2e-2 (2e-3 for the last five), bfloat16
   autocast where the CPU supports it, the finetuning stage only ((frame,
   flow) pairs from the start), augmentation on (random scale and crop, colour
   jitter of the frame: 24 training clips are few, and without it the model
@@ -235,12 +235,12 @@ PRESETS: dict[str, TrainConfig] = {
         num_bpm=2,
         imagenet=False,
         stages=("finetune",),
-        epochs=8,
+        epochs=16,
         batch_size=8,
         size=96,
         scales=(1.0,),
         lr=2e-2,
-        lr_step=6,
+        lr_step=12,
         augment=True,
         threads=1,
     ),
