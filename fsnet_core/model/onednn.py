@@ -3,7 +3,7 @@
 In eager PyTorch every CPU convolution first re-orders its weight into
 oneDNN's blocked layout, and every ReLU and residual addition is a separate
 pass over memory. For the paper's FSNet at 352x352 on two cores that is
-about a third of the predictor's time. Here each (batch-norm-folded)
+more than a quarter of the predictor's time. Here each (batch-norm-folded)
 convolution keeps its weight packed for the input shape it sees and does its
 ReLU, or its residual addition and ReLU, as oneDNN post-ops: what
 ``torch.compile``'s freezing passes do, without minutes of compilation.
