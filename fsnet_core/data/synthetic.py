@@ -421,6 +421,25 @@ def _far_from(points: list[np.ndarray], candidate: np.ndarray, gap: float) -> bo
     return all(np.linalg.norm(candidate - p) >= gap for p in points)
 
 
+def _heading(rng: np.random.Generator) -> float:
+    """A direction within 0.5 rad of the horizontal, either way: how a target crosses."""
+    return rng.uniform(-0.5, 0.5) + (0 if rng.random() < 0.5 else math.pi)
+
+
+def _speed(rng: np.random.Generator, cfg: SyntheticConfig) -> float:
+    """A target's speed in frame pixels per frame, set for a full-length (``cfg.frames``) clip."""
+    return rng.uniform(4.0, 7.0) * cfg.width / 320 * 12 / cfg.frames
+
+
+def _wobble(rng: np.random.Generator, frames: int) -> dict[str, object]:
+    """A target's acceleration, spin and scale change, as :class:`Layer` keywords."""
+    return {
+        "acceleration": (rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1)),
+        "spin": rng.uniform(-0.05, 0.05),
+        "growth": rng.choice([-1.0, 1.0]) * rng.uniform(0.02, 0.035) * 12 / frames,
+    }
+
+
 def _moving_background_object(
     rng: np.random.Generator, cfg: SyntheticConfig, bg_hue: float, target_path: list[np.ndarray]
 ) -> tuple[Layer, list[np.ndarray]] | None:
@@ -436,10 +455,10 @@ def _moving_background_object(
     h, w, frames = cfg.height, cfg.width, cfg.frames
     tex_size, radius = 96, rng.uniform(0.13, 0.17) * h
     scale = radius / (0.4 * tex_size)
-    speed = rng.uniform(4.0, 7.0) * w / 320 * 12 / frames
+    speed = _speed(rng, cfg)
     for _ in range(100):
         start = np.array([rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h])
-        heading = rng.uniform(-0.5, 0.5) + (0 if rng.random() < 0.5 else math.pi)
+        heading = _heading(rng)
         velocity = np.array([math.cos(heading), math.sin(heading)]) * speed
         path = [start + velocity * (frames - 1) * f for f in np.linspace(0, 1, 5)]
         inside = all(0.1 * w < x < 0.9 * w and 0.12 * h < y < 0.88 * h for x, y in path)
@@ -459,9 +478,7 @@ def _moving_background_object(
         @ _affine(scale=scale, angle=rng.uniform(0, 2 * math.pi))
         @ _translate(-(tex_size - 1) / 2, -(tex_size - 1) / 2),
         velocity=tuple(velocity),
-        acceleration=(rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1)),
-        spin=rng.uniform(-0.05, 0.05),
-        growth=rng.choice([-1.0, 1.0]) * rng.uniform(0.02, 0.035) * 12 / frames,
+        **_wobble(rng, frames),
     )
     return layer, path
 
@@ -489,8 +506,8 @@ def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bo
     silhouette = _shape_alpha(rng, shape, tex_size)
     angle0 = rng.uniform(0, 2 * math.pi)
     start = np.array([rng.uniform(0.25, 0.4) * w, rng.uniform(0.3, 0.7) * h])
-    heading = rng.uniform(-0.5, 0.5) + (0 if rng.random() < 0.5 else math.pi)
-    speed = rng.uniform(4.0, 7.0) * w / 320 * 12 / frames
+    heading = _heading(rng)
+    speed = _speed(rng, cfg)
     velocity = np.array([math.cos(heading), math.sin(heading)]) * speed
     if velocity[0] < 0:
         start[0] = w - start[0]
@@ -502,9 +519,7 @@ def _scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bo
         silhouette,
         _translate(*start) @ _affine(scale=scale, angle=angle0) @ centred,
         velocity=tuple(velocity),
-        acceleration=(rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1)),
-        spin=rng.uniform(-0.05, 0.05),
-        growth=rng.choice([-1.0, 1.0]) * rng.uniform(0.02, 0.035) * 12 / frames,
+        **_wobble(rng, frames),
         blur=hazards["motion_blur"],
     )
     path = [start + (end - start) * f for f in np.linspace(0, 1, 5)]

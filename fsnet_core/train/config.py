@@ -14,8 +14,8 @@ Presets (``TrainConfig.preset(name, **overrides)``):
   scale, batch 8, 16 epochs at lr 2e-2 (2e-3 for the last five), bfloat16
   autocast where the CPU supports it, the finetuning stage only ((frame,
   flow) pairs from the start), augmentation on (random scale and crop, colour
-  jitter of the frame: 24 training clips are few, and without it the model
-  learns their colours rather than what makes the target stand out), one
+  jitter of the frame: the built-in training clips are few, and without it the
+  model learns their colours rather than what makes the target stand out), one
   thread: on a small machine shared with other work, two threads that wait on
   each other run several times slower than one (``--threads 2`` on an idle
   machine). ``benchmarks/smoke_training.py`` also trains appearance-only and
