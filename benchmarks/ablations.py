@@ -1,0 +1,214 @@
+"""The paper's ablations (Tables 3, 4 and 5) on the synthetic set, several seeds each.
+
+Every variant is trained with the ``smoke`` preset's budget (a ResNet-18
+FSNet from scratch at 96 x 96, 16 epochs, augmentation, one thread) and
+differs from the full model in one place only:
+
+========================  ==========================================================
+variant                   what changes (paper's name)
+========================  ==========================================================
+``appearance``            frame fed to both streams (Table 3 "App.")
+``motion``                flow image fed to both streams (Table 3 "Mo.")
+``vanilla``               ungated fusion, no BPM (Table 3 "Vanilla")
+``rcam``                  RCAM, no BPM (Table 3 "Rel.", Table 4 N = 0)
+``bpm``                   ungated fusion, 4 BPMs (Table 3 "Bi-Purf.")
+``full``                  RCAM + 4 full-duplex BPMs (FSNet; Table 4 N = 4)
+``bpm2``                  RCAM + 2 BPMs (Table 4 N = 2)
+``a2m_purify``            App. => Mo. RCAM, (App.+Mo.) => Mo. BPM (Table 5, row 1)
+``a2m_enrich``            App. => Mo. RCAM, (App.+Mo.) <= Mo. BPM (Table 5, row 2)
+``m2a_purify``            App. <= Mo. RCAM, (App.+Mo.) => Mo. BPM (Table 5, row 3)
+``m2a_enrich``            App. <= Mo. RCAM, (App.+Mo.) <= Mo. BPM (Table 5, row 4)
+========================  ==========================================================
+
+Each (variant, seed) is one row of ``benchmarks/results/ablations.csv``:
+final and best val J and F at 96 x 96 (as training validates), S-alpha and
+MAE of the val probability maps (the paper's Table 3-5 metrics, scored by
+``fsnet_core.metrics.vsod`` on every val frame), the share of each hazard
+region called target, wall time and the machine. Rows are appended one at a
+time (written to a temporary file, then renamed), so the script resumes
+where it stopped: finished rows are skipped, and an interrupted training run
+resumes from its ``last.pt``. ``--table`` prints the mean and spread per
+variant into ``benchmarks/results/ablations.md``.
+
+Usage::
+
+    python benchmarks/ablations.py [--seeds 0 1 2] [--only full rcam ...]
+        [--runs runs/ablations] [--results benchmarks/results/ablations.csv]
+    python benchmarks/ablations.py --table
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fsnet_core.hazards import region_hit_rates
+from fsnet_core.samples import load_samples
+from fsnet_core.data.synthetic import REGION_SHORT_NAMES
+from fsnet_core.io import atomic_write
+from fsnet_core.metrics.vsod import aggregate_sequences, score_sequence
+from fsnet_core.train import train
+from fsnet_core.train.ablations import VARIANTS, ablation_config
+from fsnet_core.train.data import data_root
+from fsnet_core.train.stages import stage_inputs
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "ablations.csv"
+FIELDS = [
+    "variant",
+    "seed",
+    "final_J",
+    "best_J",
+    "final_F",
+    "S",
+    "MAE",
+    "target",
+    "look-alike",
+    "ripple",
+    "mover",
+    "epochs",
+    "wall_s",
+    "torch",
+    "machine",
+    "command",
+]
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with atomic_write(path) as tmp:
+        with Path(tmp).open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+@torch.no_grad()
+def sod_scores(model, samples, stage: str) -> dict[str, float]:
+    """S-alpha and MAE of the val probability maps, per sequence then averaged."""
+    model.eval()
+    by_sequence: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for s in samples:
+        batch = {"image": s.image, "flow": s.flow}
+        prob = torch.sigmoid(model(*stage_inputs(stage, batch)).appearance.float())[0, 0]
+        pred = (prob.numpy() * 255).round().astype(np.uint8)
+        by_sequence.setdefault(s.sequence, []).append((pred, s.mask.astype(np.uint8) * 255))
+    scores = {name: score_sequence(pairs) for name, pairs in by_sequence.items()}
+    return aggregate_sequences(scores)
+
+
+def machine() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
+    config = ablation_config(variant, seed=seed, out=str(runs / f"{variant}-seed{seed}"))
+    resume = (Path(config.out) / config.stages[-1] / "last.pt").exists()
+    start = time.perf_counter()
+    result = train(config, resume=resume)
+    wall = time.perf_counter() - start
+    history = result.history
+    last = history.iloc[-1]
+    samples = load_samples(
+        data_root(config), config.val_split, config.size, flow_source=config.flow_source
+    )
+    stage = config.stages[-1]
+    sod = sod_scores(result.model, samples, stage)
+    rates = region_hit_rates(result.model, samples, stage=stage)
+    hits = {REGION_SHORT_NAMES[label]: rate for label, rate in zip(rates.label, rates.called_target)}
+    return {
+        "variant": variant,
+        "seed": seed,
+        "final_J": f"{last.val_J:.4f}",
+        "best_J": f"{history.val_J.max():.4f}",
+        "final_F": f"{last.val_F:.4f}",
+        "S": f"{sod['S']:.4f}",
+        "MAE": f"{sod['MAE']:.4f}",
+        **{k: f"{hits.get(k, float('nan')):.4f}" for k in ("target", "look-alike", "ripple", "mover")},
+        "epochs": int(last.epoch),
+        "wall_s": f"{wall:.0f}",
+        "torch": torch.__version__,
+        "machine": machine(),
+        "command": command,
+    }
+
+
+def summary_markdown(rows: list[dict[str, str]]) -> str:
+    """Mean and standard deviation over seeds of every variant, in table order."""
+    lines = [
+        "# Ablations on the synthetic set (smoke budget)",
+        "",
+        "Mean +- standard deviation over seeds (sample std, n - 1). Made by",
+        "`python benchmarks/ablations.py`; one row per run in `ablations.csv`.",
+        "",
+        "| variant | paper | table | seeds | final J | final F | S | MAE | look-alike | mover |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, variant in VARIANTS.items():
+        mine = [r for r in rows if r["variant"] == name]
+        if not mine:
+            continue
+
+        def cell(key: str, mine=mine) -> str:
+            values = np.array([float(r[key]) for r in mine])
+            spread = values.std(ddof=1) if len(values) > 1 else float("nan")
+            return f"{values.mean():.3f} +- {spread:.3f}"
+
+        lines.append(
+            f"| {name} | {variant.label} | {variant.table} | {len(mine)} | {cell('final_J')} | "
+            f"{cell('final_F')} | {cell('S')} | {cell('MAE')} | {cell('look-alike')} | "
+            f"{cell('mover')} |"
+        )
+    if rows:
+        walls = [float(r["wall_s"]) for r in rows]
+        lines += [
+            "",
+            f"{len(rows)} runs, {sum(walls) / 3600:.1f} h of training in all "
+            f"({np.mean(walls):.0f} s each on average); torch {rows[-1]['torch']}, "
+            f"{rows[-1]['machine']}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--runs", type=Path, default=Path("runs/ablations"))
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--table", action="store_true", help="only write the summary table")
+    args = parser.parse_args()
+    command = "python benchmarks/ablations.py " + " ".join(sys.argv[1:])
+    if not args.table:
+        for seed in args.seeds:  # seed-major: every variant gets a first point early
+            for variant in args.only:
+                rows = read_rows(args.results)
+                if any(r["variant"] == variant and int(r["seed"]) == seed for r in rows):
+                    continue
+                print(f"== {variant} seed {seed}", flush=True)
+                row = run_one(variant, seed, args.runs, command.strip())
+                write_rows(args.results, read_rows(args.results) + [row])
+                print({k: row[k] for k in FIELDS[:7]}, flush=True)
+    table = summary_markdown(read_rows(args.results))
+    path = args.results.with_suffix(".md")
+    with atomic_write(path) as tmp:
+        Path(tmp).write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
