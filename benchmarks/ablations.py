@@ -50,8 +50,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fsnet_core.hazards import region_hit_rates
-from fsnet_core.samples import load_samples
+from fsnet_core.analysis.hazards import region_hit_rates
+from fsnet_core.data.samples import load_samples
 from fsnet_core.data.synthetic import REGION_SHORT_NAMES
 from fsnet_core.io import atomic_write
 from fsnet_core.metrics.vsod import aggregate_sequences, score_sequence
@@ -129,7 +129,8 @@ def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
     stage = config.stages[-1]
     sod = sod_scores(result.model, samples, stage)
     rates = region_hit_rates(result.model, samples, stage=stage)
-    hits = {REGION_SHORT_NAMES[label]: rate for label, rate in zip(rates.label, rates.called_target)}
+    names = [REGION_SHORT_NAMES[label] for label in rates.label]
+    hits = dict(zip(names, rates.called_target, strict=True))
     return {
         "variant": variant,
         "seed": seed,
@@ -138,7 +139,10 @@ def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
         "final_F": f"{last.val_F:.4f}",
         "S": f"{sod['S']:.4f}",
         "MAE": f"{sod['MAE']:.4f}",
-        **{k: f"{hits.get(k, float('nan')):.4f}" for k in ("target", "look-alike", "ripple", "mover")},
+        **{
+            k: f"{hits.get(k, float('nan')):.4f}"
+            for k in ("target", "look-alike", "ripple", "mover")
+        },
         "epochs": int(last.epoch),
         "wall_s": f"{wall:.0f}",
         "torch": torch.__version__,

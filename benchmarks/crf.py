@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fsnet_core.crf import DSS_CRF, CRFParams, refine
 from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.inference.crf import DSS_CRF, CRFParams, refine
 from fsnet_core.metrics.uvos import f_boundary, jaccard
 
 DAVIS_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "davis_sample"

@@ -20,8 +20,9 @@ import time
 import torch
 
 from fsnet_core import FSNet, FSNetPredictor, load_model
-from fsnet_core.demo import drawn_pair, to_model_input
+from fsnet_core.course.demo import drawn_pair
 from fsnet_core.flow import flow_to_color
+from fsnet_core.model.inputs import to_model_input
 
 
 def _seconds(fn, image, flow) -> float:

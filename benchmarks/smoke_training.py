@@ -44,9 +44,9 @@ from pathlib import Path
 
 import torch
 
+from fsnet_core.analysis.hazards import region_hit_rates
+from fsnet_core.data.samples import load_samples
 from fsnet_core.data.synthetic import REGION_SHORT_NAMES
-from fsnet_core.hazards import region_hit_rates
-from fsnet_core.samples import load_samples
 from fsnet_core.train import TrainConfig, train
 from fsnet_core.train.data import data_root
 
@@ -80,7 +80,7 @@ def main() -> None:
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
     if args.flow_source != "gt":
-        from fsnet_core.flow import compute_flow
+        from fsnet_core.data.flow_cache import compute_flow
 
         root = data_root(TrainConfig.preset("smoke", **changes))
         print(compute_flow(root, args.flow_source, progress=False))

@@ -3,6 +3,7 @@
 The public API is re-exported here; nothing is defined in this file.
 """
 
+from .inference.predictor import FSNetPredictor, fold_batchnorm
 from .model import (
     CheckpointMismatch,
     FSNet,
@@ -14,7 +15,6 @@ from .model import (
     to_official_state_dict,
 )
 from .model.io import load_model, save_model
-from .model.predictor import FSNetPredictor, fold_batchnorm
 
 __all__ = [
     "CheckpointMismatch",

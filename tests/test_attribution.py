@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from fsnet_core import attribution as A
+from fsnet_core.analysis import attribution as A
+from fsnet_core.data.samples import Sample
 from fsnet_core.data.synthetic import DISTRACTOR, MOVING_BACKGROUND, TARGET
-from fsnet_core.samples import Sample
 
 SIZE = 32
 

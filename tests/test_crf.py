@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fsnet_core.crf import DSS_CRF, CRFParams, refine, unary_from_probability
+from fsnet_core.inference.crf import DSS_CRF, CRFParams, refine, unary_from_probability
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -13,8 +13,8 @@ from PIL import Image
 from fsnet_core.data.datasets import StaticSaliencyDataset, VideoSegmentationDataset
 from fsnet_core.data.synthetic import make_synthetic_dataset, read_meta
 from fsnet_core.data.transforms import PairTransform
-from fsnet_core.demo import IMAGENET_MEAN, IMAGENET_STD
 from fsnet_core.io import InputError
+from fsnet_core.model.inputs import IMAGENET_MEAN, IMAGENET_STD
 
 DAVIS_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "davis_sample"
 SIZE = (64, 96)

@@ -14,6 +14,7 @@ from torchvision.utils import flow_to_image
 
 from fsnet_core import flow as F
 from fsnet_core.cli import main
+from fsnet_core.data.flow_cache import compute_flow
 from fsnet_core.io import InputError
 
 # ---------------------------------------------------------------- helpers
@@ -179,7 +180,7 @@ def test_raft_offline_says_what_happened_and_how_to_proceed(
 
 def test_compute_flow_writes_davis_layout_and_caches(tmp_path: Path) -> None:
     root = davis_folder(tmp_path / "data", {"drift": 4, "pan": 3})
-    summary = F.compute_flow(root, "dis", progress=False)
+    summary = compute_flow(root, "dis", progress=False)
     assert (summary.sequences, summary.computed, summary.skipped) == (2, 5, 0)
     flo = sorted((root / "Flow" / "dis" / "drift").iterdir())
     png = sorted((root / "FlowImages" / "dis" / "drift").iterdir())
@@ -194,16 +195,16 @@ def test_compute_flow_writes_davis_layout_and_caches(tmp_path: Path) -> None:
     outputs = [*flo, *png]
     for p in outputs:
         os.utime(p, (1_000_000, 1_000_000))
-    again = F.compute_flow(root, "dis", progress=False)
+    again = compute_flow(root, "dis", progress=False)
     assert (again.computed, again.skipped) == (0, 5)
     assert all(p.stat().st_mtime == 1_000_000 for p in outputs)
 
     png[1].unlink()  # a missing image: only that pair is redone
-    partial = F.compute_flow(root, "dis", progress=False)
+    partial = compute_flow(root, "dis", progress=False)
     assert (partial.computed, partial.skipped) == (1, 4)
     assert flo[0].stat().st_mtime == 1_000_000 and png[1].is_file()
 
-    forced = F.compute_flow(root, "dis", force=True, progress=False)
+    forced = compute_flow(root, "dis", force=True, progress=False)
     assert (forced.computed, forced.skipped) == (5, 0)
     assert all(p.stat().st_mtime != 1_000_000 for p in outputs)
     leftovers = [p for p in (root / "Flow").rglob("*") if p.name.endswith(".tmp")]
@@ -216,7 +217,7 @@ def test_compute_flow_authors_test_layout(tmp_path: Path) -> None:
     (seq / "Frame").mkdir(parents=True)
     for f in (davis / "JPEGImages" / "480p" / "cows").iterdir():
         (seq / "Frame" / f.name).write_bytes(f.read_bytes())
-    summary = F.compute_flow(seq.parent, "farneback", progress=False)
+    summary = compute_flow(seq.parent, "farneback", progress=False)
     assert summary.computed == 2
     written = sorted(p.name for p in (seq / "OF_farneback").iterdir())
     assert written == ["00000.flo", "00000.png", "00001.flo", "00001.png"]
@@ -228,20 +229,20 @@ def test_compute_flow_authors_test_layout(tmp_path: Path) -> None:
 
 def test_compute_flow_names_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no known dataset layout"):
-        F.compute_flow(tmp_path, progress=False)
+        compute_flow(tmp_path, progress=False)
     (tmp_path / "train" / "Imgs").mkdir(parents=True)
     with pytest.raises(InputError, match="not the trainset layout"):
-        F.compute_flow(tmp_path / "train", progress=False)
+        compute_flow(tmp_path / "train", progress=False)
     root = davis_folder(tmp_path / "data", {"seq": 3})
     broken = root / "JPEGImages" / "480p" / "seq" / "00001.jpg"
     broken.write_bytes(broken.read_bytes()[:600])  # header intact, pixels cut
     with pytest.raises(InputError, match="truncated") as info:
-        F.compute_flow(root, progress=False)
+        compute_flow(root, progress=False)
     assert str(broken) in str(info.value)
 
 
 def test_cli_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from fsnet_core.commands.flow import METHODS
+    from fsnet_core.cli.flow import METHODS
 
     assert METHODS == F.METHODS
     root = davis_folder(tmp_path / "data", {"a": 3})
@@ -297,7 +298,7 @@ def test_computed_flow_feeds_the_loaders_and_beats_zero_flow(tmp_path: Path) -> 
     from fsnet_core.data.synthetic import make_synthetic_dataset
 
     root = make_synthetic_dataset(tmp_path / "synthetic", smoke=True)
-    F.compute_flow(root, "dis", progress=False)
+    compute_flow(root, "dis", progress=False)
     records = discover_sequences(root, flow_source="dis", require_flows=True)
     errors, zero = [], []
     for record in records:

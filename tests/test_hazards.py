@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
+from fsnet_core.analysis.hazards import region_hit_rates
+from fsnet_core.data.samples import Sample
 from fsnet_core.data.synthetic import DISTRACTOR, MOVING_OBJECT, TARGET
-from fsnet_core.hazards import region_hit_rates
 from fsnet_core.model.fsnet import FSNetOutput
-from fsnet_core.samples import Sample
 
 
 class SignOfFirstChannel(nn.Module):

@@ -12,15 +12,15 @@ import torch.nn.functional as F
 from PIL import Image
 
 from fsnet_core.cli import main
-from fsnet_core.crf import refine
 from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.data.layouts import discover_sequences, read_image
 from fsnet_core.data.synthetic import make_synthetic_dataset
-from fsnet_core.infer import make_predictor, predict_sequence, run_inference
+from fsnet_core.inference.crf import refine
+from fsnet_core.inference.predictor import FSNetPredictor
+from fsnet_core.inference.runner import make_predictor, predict_sequence, run_inference
 from fsnet_core.io import InputError
 from fsnet_core.model import FSNet
 from fsnet_core.model.io import save_model
-from fsnet_core.model.predictor import FSNetPredictor
 
 SIZE = 64  # network input side: small, so the tests stay fast
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fsnet_core.model_cache import cached_run_dir, config_key, lab_path, train_or_load
+from fsnet_core.course.model_cache import cached_run_dir, config_key, lab_path, train_or_load
 from fsnet_core.train.config import TrainConfig
 from fsnet_core.train.loop import train
 
@@ -36,7 +36,7 @@ def test_key_ignores_where_and_how_fast_but_not_what(tmp_path):
 
 
 def test_notebook_and_ablation_configs():
-    from fsnet_core.model_cache import (
+    from fsnet_core.course.model_cache import (
         SMOKE_ABLATION_EPOCHS,
         SMOKE_MODEL,
         ablation_config,

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from fsnet_core import cli
-from fsnet_core.notebooks import (
+from fsnet_core.course.notebooks import (
     REPO_URL,
     NotebookFailed,
     colab_badge,
@@ -165,7 +165,7 @@ def test_kernel_runs_this_interpreter():
 
 
 def test_timing_table_totals_the_runs(tmp_path):
-    from fsnet_core.notebooks import NotebookRun
+    from fsnet_core.course.notebooks import NotebookRun
 
     runs = [
         NotebookRun("00_quickstart", tmp_path, tmp_path, 12.0),

@@ -8,13 +8,14 @@ from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from fsnet_core import FSNet, FSNetPredictor, fold_batchnorm
-from fsnet_core.model.backbone import ResNetStream
-from fsnet_core.model.onednn import (
+from fsnet_core.inference.onednn import (
     PackedConv2d,
     PackedResidualBlock,
     onednn_available,
     pack_convolutions,
+    packing_supported,
 )
+from fsnet_core.model.backbone import ResNetStream
 
 pytestmark = pytest.mark.skipif(not onednn_available(), reason="no oneDNN in this torch build")
 
@@ -63,8 +64,10 @@ def test_packed_weights_are_kept_per_input_shape_and_dtype():
             x = torch.randn(shape)
             assert torch.allclose(packed(x), conv(x), atol=1e-5)
         assert len(packed._packed) == 2
-        packed(torch.randn(1, 4, 16, 16, dtype=torch.bfloat16))
-        assert len(packed._packed) == 3
+        x = torch.randn(1, 4, 16, 16, dtype=torch.bfloat16)
+        assert torch.allclose(packed(x).float(), conv.bfloat16()(x).float(), atol=0.1)
+        # a CPU without native bfloat16 runs the plain convolution and packs nothing
+        assert len(packed._packed) == (3 if packing_supported(torch.bfloat16) else 2)
 
 
 @pytest.mark.parametrize("block_type", [BasicBlock, Bottleneck])
@@ -114,3 +117,10 @@ def test_predictor_packs_on_cpu_unless_asked_not_to():
     assert not plain.packed
     assert any(isinstance(m, nn.Conv2d) for m in plain.model.modules())
     assert not FSNetPredictor(model, device="cpu", fold_bn=False).packed
+    # bfloat16 packs only where the CPU supports it natively (AVX2-only CPUs refuse)
+    low = FSNetPredictor(model, device="cpu", precision="bfloat16")
+    assert low.packed == packing_supported(torch.bfloat16)
+    image = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        want = model(image, image).appearance
+    assert (low(image, image).appearance - want).abs().max() < 0.5

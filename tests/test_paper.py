@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fsnet_core import FSNetConfig, paper
+from fsnet_core import FSNetConfig
+from fsnet_core.course import paper
 
 FACTS = Path(__file__).resolve().parents[1].parent / "shared" / "fsnet_paper_facts.md"
 TABLES = [paper.table3_components, paper.table4_num_bpm, paper.table5_directions]

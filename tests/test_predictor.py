@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from fsnet_core import FSNet, FSNetPredictor, fold_batchnorm
-from fsnet_core.demo import drawn_pair, to_model_input
+from fsnet_core.course.demo import drawn_pair
 from fsnet_core.flow import flow_to_color
+from fsnet_core.model.inputs import to_model_input
 
 
 def _batch(size: int, seeds: list[int]):

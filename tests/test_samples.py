@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fsnet_core.data.datasets import VideoSegmentationDataset
+from fsnet_core.data.samples import load_samples, sequences_with, stack_inputs, with_region
 from fsnet_core.data.synthetic import REGION_NAMES, TARGET, make_synthetic_dataset
 from fsnet_core.io import InputError
-from fsnet_core.samples import load_samples, sequences_with, stack_inputs, with_region
 
 
 @pytest.fixture(scope="module")

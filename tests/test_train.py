@@ -13,10 +13,11 @@ from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.io import InputError
 from fsnet_core.model import FSNet
 from fsnet_core.model.io import load_model
+from fsnet_core.runtime import autocast_dtype
 from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
 from fsnet_core.train.config import PRESETS, TrainConfig
 from fsnet_core.train.data import SeededAugmentation
-from fsnet_core.train.loop import TrainingDiverged, autocast_dtype, forward_losses, train
+from fsnet_core.train.loop import TrainingDiverged, forward_losses, train
 from fsnet_core.train.stages import merge_stage_weights, stage_inputs
 
 TINY_MODEL = dict(backbone="resnet18", channels=8, num_bpm=1)

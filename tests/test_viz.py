@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from fsnet_core import viz
+from fsnet_core.course import viz
 from fsnet_core.flow import flow_to_color
 
 

@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from fsnet_core.viz import attention as V  # noqa: E402
-from fsnet_core.viz import save_figure  # noqa: E402
+from fsnet_core.course.viz import attention as V  # noqa: E402
+from fsnet_core.course.viz import save_figure  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

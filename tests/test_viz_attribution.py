@@ -12,10 +12,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from fsnet_core.attribution import CueAttribution  # noqa: E402
+from fsnet_core.analysis.attribution import CueAttribution  # noqa: E402
+from fsnet_core.course.viz import attribution as VA  # noqa: E402
+from fsnet_core.data.samples import Sample  # noqa: E402
 from fsnet_core.data.synthetic import DISTRACTOR, MOVING_BACKGROUND, TARGET  # noqa: E402
-from fsnet_core.samples import Sample  # noqa: E402
-from fsnet_core.viz import attribution as VA  # noqa: E402
 
 SIZE = 24
 

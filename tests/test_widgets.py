@@ -10,16 +10,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
-from fsnet_core.data.synthetic import make_synthetic_dataset
-from fsnet_core.flow import write_png
-from fsnet_core.io import InputError
-from fsnet_core.widgets import (
+from fsnet_core.course.widgets import (
     EvaluationViewer,
     evaluation_viewer,
     flow_explorer,
     viewer_sequences,
 )
+from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.synthetic import make_synthetic_dataset
+from fsnet_core.flow import write_png
+from fsnet_core.io import InputError
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_flow_explorer_rejects_mismatched_inputs():
 
 
 def test_every_exported_name_resolves():
-    import fsnet_core.widgets as w
+    import fsnet_core.course.widgets as w
 
     for name in w.__all__:
         assert getattr(w, name).__name__ == name

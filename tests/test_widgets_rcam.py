@@ -10,8 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from fsnet_core.samples import Sample  # noqa: E402
-from fsnet_core.widgets.rcam import colourise, rcam_explorer  # noqa: E402
+from fsnet_core.course.widgets.rcam import colourise, rcam_explorer  # noqa: E402
+from fsnet_core.data.samples import Sample  # noqa: E402
 
 SIZE = 32
 

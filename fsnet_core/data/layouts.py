@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..flow.formats import read_flo
 from ..io import InputError
 
 LAYOUTS = ("davis", "testset", "trainset", "duts")
@@ -438,8 +439,6 @@ def validate(
     its frame's size, each ``.flo`` is well-formed with the frame's size.
     Raises the first problem as an InputError naming the file.
     """
-    from ..flow import read_flo
-
     if isinstance(source, (str, os.PathLike)):
         records = discover_sequences(
             source,

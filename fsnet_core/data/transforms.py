@@ -25,7 +25,7 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from ..demo import IMAGENET_MEAN, IMAGENET_STD
+from ..model.inputs import IMAGENET_MEAN, IMAGENET_STD
 
 
 def as_hw(size: int | tuple[int, int]) -> tuple[int, int]:

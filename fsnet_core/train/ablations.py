@@ -34,16 +34,24 @@ VARIANTS: dict[str, Variant] = {
     "full": Variant("FSNet (N = 4, full duplex)", "3, 4, 5", dict(FULL)),
     "bpm2": Variant("N = 2", "4", {**FULL, "num_bpm": 2}),
     "a2m_purify": Variant(
-        "App. => Mo. | (App.+Mo.) => Mo.", "5", {**FULL, "rcam": "appearance_to_motion", "bpm": "purify"}
+        "App. => Mo. | (App.+Mo.) => Mo.",
+        "5",
+        {**FULL, "rcam": "appearance_to_motion", "bpm": "purify"},
     ),
     "a2m_enrich": Variant(
-        "App. => Mo. | (App.+Mo.) <= Mo.", "5", {**FULL, "rcam": "appearance_to_motion", "bpm": "enrich"}
+        "App. => Mo. | (App.+Mo.) <= Mo.",
+        "5",
+        {**FULL, "rcam": "appearance_to_motion", "bpm": "enrich"},
     ),
     "m2a_purify": Variant(
-        "App. <= Mo. | (App.+Mo.) => Mo.", "5", {**FULL, "rcam": "motion_to_appearance", "bpm": "purify"}
+        "App. <= Mo. | (App.+Mo.) => Mo.",
+        "5",
+        {**FULL, "rcam": "motion_to_appearance", "bpm": "purify"},
     ),
     "m2a_enrich": Variant(
-        "App. <= Mo. | (App.+Mo.) <= Mo.", "5", {**FULL, "rcam": "motion_to_appearance", "bpm": "enrich"}
+        "App. <= Mo. | (App.+Mo.) <= Mo.",
+        "5",
+        {**FULL, "rcam": "motion_to_appearance", "bpm": "enrich"},
     ),
 }
 

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from ..io import InputError
 from ..model import FSNet
 from ..model.official import CheckpointMismatch
-from ..model.predictor import resolve_precision
+from ..runtime import autocast_context, autocast_dtype
 from .checkpoint import (
     BEST,
     LAST,
@@ -65,7 +65,7 @@ from .distributed import (
 )
 from .logs import HISTORY_CSV, RunLogger, history_frame, write_history
 from .stages import merge_stage_checkpoints, stage_inputs, stage_state
-from .validate import autocast_context, validate
+from .validate import validate
 
 BatchHook = Callable[[int, dict[str, Any]], dict[str, Any]]
 
@@ -156,14 +156,6 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
         torch.use_deterministic_algorithms(False)
         torch.backends.cudnn.deterministic = False
         torch.backends.cudnn.benchmark = True
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: ``auto`` is float16 on CUDA (with gradient scaling), bfloat16 on
-    CPUs with native bfloat16 support, float32 elsewhere (as the predictor chooses);
-    ``None`` for float32, which needs no autocast."""
-    dtype = resolve_precision(precision, device)  # type: ignore[arg-type]
-    return None if dtype == torch.float32 else dtype
 
 
 def resize_square(x: torch.Tensor, side: int) -> torch.Tensor:

@@ -9,7 +9,6 @@ evaluation at the original resolution belongs to the evaluation commands.
 
 from __future__ import annotations
 
-import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from ..metrics.uvos import f_boundary, jaccard
+from ..runtime import autocast_context
 from .stages import stage_inputs
 
 
@@ -28,13 +28,6 @@ class Validation:
     J: float
     F: float
     per_sequence: pd.DataFrame  # columns: sequence, J, F, frames
-
-
-def autocast_context(device: torch.device, dtype: torch.dtype | None):
-    """``torch.autocast`` for ``dtype`` on ``device``, or nothing for float32."""
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
 
 
 @torch.no_grad()

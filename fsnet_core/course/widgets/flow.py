@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from ..flow import end_point_error, flow_to_color
+from ...flow import end_point_error, flow_to_color
 from ..viz import tile
 from .base import PictureViewer
 

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-from .backbone import ResNetStream
+from ..model.backbone import ResNetStream
 
 
 def onednn_available() -> bool:
@@ -33,10 +33,29 @@ def onednn_available() -> bool:
     )
 
 
+def packing_supported(dtype: torch.dtype) -> bool:
+    """True when oneDNN packs weights of ``dtype`` on this CPU.
+
+    float32 always packs; bfloat16 and float16 need native support (AVX512-BF16,
+    AMX, AVX-NE-CONVERT): an AVX2-only processor refuses to reorder them.
+    """
+    if not onednn_available():
+        return False
+    if dtype == torch.float32:
+        return True
+    if dtype == torch.bfloat16:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if dtype == torch.float16:
+        return bool(torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    return False
+
+
 class PackedConv2d(nn.Module):
     """A ``Conv2d`` whose weight is packed once per input shape, with an optional ReLU.
 
-    ``forward(x, residual)`` computes ``act(conv(x) + residual)`` in one oneDNN call.
+    ``forward(x, residual)`` computes ``act(conv(x) + residual)`` in one oneDNN call;
+    inputs of a dtype this CPU cannot pack (:func:`packing_supported`) take
+    PyTorch's plain convolution instead, with the same result.
     """
 
     def __init__(self, conv: nn.Conv2d, relu: bool = False) -> None:
@@ -65,7 +84,18 @@ class PackedConv2d(nn.Module):
             self._packed[key] = packed
         return packed
 
+    def _unpacked(self, x: torch.Tensor, residual: torch.Tensor | None) -> torch.Tensor:
+        bias = None if self.bias is None else self.bias.to(x.dtype)
+        y = nn.functional.conv2d(
+            x, self.weight.to(x.dtype), bias, self.stride, self.padding, self.dilation, self.groups
+        )
+        if residual is not None:
+            y = y + residual
+        return torch.relu(y) if self.activation == "relu" else y
+
     def forward(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        if not packing_supported(x.dtype):
+            return self._unpacked(x, residual)
         weight = self._packed_weight(x)
         bias = None if self.bias is None else self.bias.to(x.dtype)
         geometry = (self.padding, self.stride, self.dilation, self.groups)

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = name.replace("-", "_")  # "run-all" lives in commands/run_all.py
-        importlib.import_module(f"fsnet_core.commands.{module}").register(sub)
+        importlib.import_module(f"fsnet_core.cli.{module}").register(sub)
     return parser
 
 

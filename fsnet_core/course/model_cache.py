@@ -22,10 +22,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .train.config import TrainConfig
+from ..train.config import TrainConfig
 
 if TYPE_CHECKING:
-    from .train.loop import TrainResult
+    from ..train.loop import TrainResult
 
 # Options that change where or how fast a run goes, never the weights it ends with.
 NOT_IN_KEY = ("out", "progress", "threads", "num_workers", "device", "preset_name")
@@ -57,7 +57,7 @@ def lab_path(*parts: str) -> Path:
 
 def synthetic_root() -> Path:
     """The built-in synthetic set under :func:`lab_path` (generated on first use, ~10 s)."""
-    from .data.synthetic import ensure_synthetic_dataset
+    from ..data.synthetic import ensure_synthetic_dataset
 
     return ensure_synthetic_dataset(lab_path("data", "synthetic"))
 
@@ -115,7 +115,7 @@ def train_or_load(
     Returns the :class:`~fsnet_core.train.loop.TrainResult` either way (its
     ``model`` in eval mode, its ``history`` with one row per epoch).
     """
-    from .train.loop import train
+    from ..train.loop import train
 
     out = cached_run_dir(config, name, cache_dir)
     return train(config.replace(out=str(out)), resume=True)

@@ -5,7 +5,7 @@ set a control's ``value`` and read :attr:`picture_array` and :attr:`lines`
 to see what it shows; :meth:`figure` gives the same state as a static
 matplotlib figure for notebooks run without a live front end.
 
-Submodules are imported on first use, so ``import fsnet_core.widgets`` is cheap:
+Submodules are imported on first use, so ``import fsnet_core.course.widgets`` is cheap:
 
 * :mod:`.evaluation` - :func:`evaluation_viewer` (sequence, frame, threshold, CRF);
 * :mod:`.flow` - :func:`flow_explorer` (flow methods side by side, end-point error);

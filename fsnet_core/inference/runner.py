@@ -7,7 +7,7 @@ what the authors' ``infer.py`` writes and what ``fsnet eval`` reads. As there,
 the logits are resized bilinearly (corners aligned) *before* the sigmoid.
 ``minmax=True`` additionally stretches each map to its own full range, as the
 authors' script does before saving; ``crf=True`` refines each map with
-DenseCRF (:mod:`fsnet_core.crf`) guided by the original frame.
+DenseCRF (:mod:`fsnet_core.inference.crf`) guided by the original frame.
 
 Files are written atomically and existing ones are skipped unless ``force``,
 so an interrupted run picks up where it stopped.
@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .data.datasets import VideoSegmentationDataset
-from .flow import write_png
-from .io import InputError
-from .model.predictor import FSNetPredictor
+from ..data.datasets import VideoSegmentationDataset
+from ..flow import write_png
+from ..io import InputError
+from .predictor import FSNetPredictor
 
 ModelSource = str | os.PathLike | nn.Module | FSNetPredictor
 
@@ -79,7 +79,7 @@ def make_predictor(
     if isinstance(source, FSNetPredictor):
         return source
     if isinstance(source, (str, os.PathLike)):
-        from .model.io import load_model
+        from ..model.io import load_model
 
         source = load_model(source)
     if not isinstance(source, nn.Module):
@@ -133,7 +133,7 @@ def _predict(
     clock: _Clock,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """``(dataset index, H x W float32 probability map)`` for each index, in order."""
-    from .data.layouts import read_image
+    from ..data.layouts import read_image
 
     if crf:
         from .crf import refine

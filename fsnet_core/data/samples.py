@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.datasets import VideoSegmentationDataset
-from .data.synthetic import read_meta, read_regions
-from .data.transforms import PairTransform
-from .demo import from_model_input
-from .io import InputError
+from ..io import InputError
+from ..model.inputs import from_model_input
+from .datasets import VideoSegmentationDataset
+from .synthetic import read_meta, read_regions
+from .transforms import PairTransform
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, REGION_NAMES, TARGET
-from .samples import Sample
-from .train.stages import stage_inputs
+from ..data.samples import Sample
+from ..data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, REGION_NAMES, TARGET
+from ..train.stages import stage_inputs
 
 HAZARD_REGIONS = (TARGET, DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT)
 

@@ -1,10 +1,10 @@
-"""Figures for :mod:`fsnet_core.attribution`: where each cue's evidence sits, and how much there is.
+"""Figures for :mod:`fsnet_core.analysis.attribution`: where each cue's evidence sits, and how much.
 
 :func:`plot_cue_attribution` puts, for one sample and several methods, the
 attribution to the frame beside the attribution to the flow, on one
 symmetric colour scale per method (red pushes the region's logit up, blue
 pushes it down). :func:`plot_cue_summary` turns the per-region table of
-:func:`fsnet_core.attribution.cue_contributions` into the answer to "which
+:func:`fsnet_core.analysis.attribution.cue_contributions` into the answer to "which
 cue drives the decision": the signed push of each input on each kind of
 region, and the frame's share of all attribution.
 """
@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, TARGET
-from ..data.synthetic import REGION_SHORT_NAMES as SHORT_NAMES
-from ..samples import Sample
+from ...data.samples import Sample
+from ...data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, TARGET
+from ...data.synthetic import REGION_SHORT_NAMES as SHORT_NAMES
 from . import draw_contours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..attribution import CueAttribution
+    from ...analysis.attribution import CueAttribution
 
 # Outline colours (RGB) and short axis names of the synthetic regions.
 REGION_COLOURS = {

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..notebooks import NotebookFailed, run_all, timing_table
+    from ..course.notebooks import NotebookFailed, run_all, timing_table
 
     try:
         runs = run_all(

@@ -4,7 +4,7 @@ Why: the attention vectors say *how much* each channel is let through, but
 not *what* that channel carries. Stepping through channels shows, for one
 frame, the appearance and motion features of a channel, the same features
 after the other stream's gate, and the merge stream before and after the
-gated features are added (:func:`fsnet_core.viz.attention.exchange_maps`),
+gated features are added (:func:`fsnet_core.course.viz.attention.exchange_maps`),
 next to the frame (with the model's prediction) and its flow.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..model import FSNetTrace
-from ..samples import Sample
+from ...data.samples import Sample
+from ...model import FSNetTrace
 from ..viz import compare_overlay, tile
 from ..viz.attention import EXCHANGE_PANELS, exchange_maps
 from .base import PictureViewer
@@ -45,7 +45,7 @@ class RCAMExplorer(PictureViewer):
 
     The picture shows the frame with the predicted mask (red) and the ground
     truth outline (green), the flow image, then the six maps of
-    :data:`~fsnet_core.viz.attention.EXCHANGE_PANELS` for the chosen channel on
+    :data:`~fsnet_core.course.viz.attention.EXCHANGE_PANELS` for the chosen channel on
     one colour scale. The lines give both gate values of that channel and how
     they rank among the stage's channels. Traces are computed once per frame.
     """

@@ -7,12 +7,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .flow import flow_to_color
-from .model import FSNet
-from .model.predictor import FSNetPredictor
-
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+from ..flow import flow_to_color
+from ..inference.predictor import FSNetPredictor
+from ..model import FSNet
+from ..model.inputs import to_model_input
 
 
 def drawn_pair(
@@ -37,20 +35,6 @@ def drawn_pair(
     return (frame * 255).astype(np.uint8), flow, mask
 
 
-def to_model_input(rgb: np.ndarray) -> torch.Tensor:
-    """``H x W x 3`` uint8 to an ImageNet-normalised ``1 x 3 x H x W`` tensor."""
-    x = (rgb.astype(np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
-    return torch.from_numpy(x).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
-def from_model_input(x: torch.Tensor) -> np.ndarray:
-    """Inverse of :func:`to_model_input`: a ``[1 x] 3 x H x W`` tensor as ``H x W x 3`` uint8."""
-    if x.ndim == 4:
-        x = x[0]
-    rgb = x.detach().float().cpu().permute(1, 2, 0).numpy() * IMAGENET_STD + IMAGENET_MEAN
-    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
 def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: int = 352) -> Path:
     """Run an untrained FSNet once and save frame, flow and both sigmoid maps."""
     import matplotlib
@@ -58,7 +42,7 @@ def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: i
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .io import atomic_write
+    from ..io import atomic_write
 
     torch.manual_seed(0)
     frame, flow, mask = drawn_pair(size)

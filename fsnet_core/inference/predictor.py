@@ -14,16 +14,14 @@ minutes on a small CPU.
 from __future__ import annotations
 
 import copy
-from typing import Literal
 
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .fsnet import FSNetOutput
-from .onednn import onednn_available, pack_convolutions
-
-Precision = Literal["auto", "float32", "bfloat16", "float16"]
+from ..model.fsnet import FSNetOutput
+from ..runtime import Precision, resolve_precision
+from .onednn import pack_convolutions, packing_supported
 
 
 def _fold_pair(parent: nn.Module, conv_name: str, bn_name: str) -> bool:
@@ -56,22 +54,6 @@ def fold_batchnorm(model: nn.Module) -> int:
     return folded
 
 
-def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
-    """The dtype the predictor computes in for ``precision`` on ``device``."""
-    if precision == "float32":
-        return torch.float32
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if precision == "float16":
-        return torch.float16
-    if device.type == "cuda":
-        return torch.float16
-    if device.type == "cpu" and torch.backends.mkldnn.is_available():
-        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            return torch.bfloat16
-    return torch.float32
-
-
 class FSNetPredictor:
     """Wraps a trained FSNet for fast inference; the original model is left untouched.
 
@@ -100,7 +82,11 @@ class FSNetPredictor:
         net = net.to(self.device, self.dtype, memory_format=self.memory_format)
         # Pre-packed oneDNN convolutions need folded batch norms; inductor packs on its own.
         self.packed = (
-            pack and self.device.type == "cpu" and fold_bn and not compile and onednn_available()
+            pack
+            and self.device.type == "cpu"
+            and fold_bn
+            and not compile
+            and packing_supported(self.dtype)
         )
         if self.packed:
             pack_convolutions(net)

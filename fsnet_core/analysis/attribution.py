@@ -36,9 +36,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, REGION_NAMES, TARGET
-from .demo import IMAGENET_MEAN, IMAGENET_STD
-from .samples import Sample
+from ..data.samples import Sample
+from ..data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, REGION_NAMES, TARGET
+from ..model.inputs import IMAGENET_MEAN, IMAGENET_STD
 
 Output = Literal["appearance", "motion"]
 METHODS = ("integrated_gradients", "occlusion", "layer_gradcam")

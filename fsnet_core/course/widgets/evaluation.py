@@ -4,14 +4,14 @@ Why a viewer: a J-mean of 0.7 says little about *where* a model fails.
 Moving the frame slider shows which frames drag the score down; moving the
 threshold shows how much of the mistake is calibration (the official
 protocol binarises at 0.5, :func:`fsnet_core.metrics.binarize`); the CRF box
-shows what the authors' DenseCRF post-processing (:mod:`fsnet_core.crf`)
+shows what the authors' DenseCRF post-processing (:mod:`fsnet_core.inference.crf`)
 adds. Per-frame J and F are those of :mod:`fsnet_core.metrics.uvos`.
 
 Data comes from a dataset root (frames and ground truth, any layout
 :func:`fsnet_core.data.layouts.discover_sequences` reads) plus predictions,
 either a prediction folder (``PRED/SEQ/FRAME.png``, 8-bit maps as
-:func:`fsnet_core.infer.run_inference` writes) or in-memory maps
-(``{SEQ: {FRAME: H x W float}}``, as :func:`fsnet_core.infer.predict_sequence`
+:func:`fsnet_core.inference.runner.run_inference` writes) or in-memory maps
+(``{SEQ: {FRAME: H x W float}}``, as :func:`fsnet_core.inference.runner.predict_sequence`
 returns per sequence).
 """
 
@@ -26,11 +26,11 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from ..crf import DSS_CRF, CRFParams, refine
-from ..data.layouts import discover_sequences, read_image, read_mask
-from ..io import InputError
-from ..metrics.evaluate import read_map, scored_frames
-from ..metrics.uvos import f_boundary, jaccard
+from ...data.layouts import discover_sequences, read_image, read_mask
+from ...inference.crf import DSS_CRF, CRFParams, refine
+from ...io import InputError
+from ...metrics.evaluate import read_map, scored_frames
+from ...metrics.uvos import f_boundary, jaccard
 from ..viz import compare_overlay, tile
 from .base import PictureViewer
 

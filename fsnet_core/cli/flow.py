@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..flow import compute_flow
+    from ..data.flow_cache import compute_flow
 
     summary = compute_flow(
         args.data_dir, args.method, force=args.force, progress=not args.quiet, device=args.device

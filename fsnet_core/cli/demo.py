@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import forward_pass_figure
+    from ..course.demo import forward_pass_figure
 
     path = forward_pass_figure(args.out, backbone=args.backbone, size=args.size)
     print(f"wrote {path}")

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ..flow import flow_to_color
-from ..io import atomic_write
+from ...flow import flow_to_color
+from ...io import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

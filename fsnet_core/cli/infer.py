@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..infer import run_inference
+    from ..inference.runner import run_inference
 
     if args.batch_size < 1 or args.size < 32:
         raise ValueError("--batch-size must be >= 1 and --size >= 32")

@@ -3,7 +3,7 @@
 Each notebook has one cell tagged ``parameters`` (``SMOKE = True`` plus
 sizes); papermill injects the values given here after it, runs every cell
 in a Jupyter kernel of *this* interpreter, and writes the executed copy to
-``build/notebooks/``. Figures go where :func:`fsnet_core.viz.figures_dir`
+``build/notebooks/``. Figures go where :func:`fsnet_core.course.viz.figures_dir`
 says (``$FSNET_FIGURES_DIR`` is passed on to the kernel). The first error
 stops the run with the notebook's name and the failing cell.
 """
@@ -156,7 +156,7 @@ def execute_notebook(
 
     notebook = Path(notebook)
     if not notebook.is_file():
-        from .io import InputError
+        from ..io import InputError
 
         raise InputError(notebook, "notebook not found")
     out = Path(out_dir) if out_dir is not None else BUILD_DIR

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..model import FSNetTrace, StageTrace
+from ...model import FSNetTrace, StageTrace
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -1,1 +1,0 @@
-"""One module per ``fsnet`` subcommand, each with ``register(subparsers)``."""

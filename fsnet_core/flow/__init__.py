@@ -1,0 +1,47 @@
+"""Optical flow: file formats and colour coding (:mod:`.formats`), estimators (:mod:`.estimators`).
+
+Nothing here knows about datasets; computing and caching the flow of a whole
+dataset lives in :mod:`fsnet_core.data.flow_cache`.
+"""
+
+from .estimators import (
+    METHODS,
+    DISEstimator,
+    FarnebackEstimator,
+    FlowEstimator,
+    RAFTEstimator,
+    WeightsUnavailableError,
+    estimate_flow,
+    load_torchvision_state,
+    make_estimator,
+    torch_hub_checkpoint,
+)
+from .formats import (
+    FLO_MAGIC,
+    UNKNOWN_FLOW,
+    end_point_error,
+    flow_to_color,
+    read_flo,
+    write_flo,
+    write_png,
+)
+
+__all__ = [
+    "FLO_MAGIC",
+    "METHODS",
+    "UNKNOWN_FLOW",
+    "DISEstimator",
+    "FarnebackEstimator",
+    "FlowEstimator",
+    "RAFTEstimator",
+    "WeightsUnavailableError",
+    "end_point_error",
+    "estimate_flow",
+    "flow_to_color",
+    "load_torchvision_state",
+    "make_estimator",
+    "read_flo",
+    "torch_hub_checkpoint",
+    "write_flo",
+    "write_png",
+]

@@ -1,0 +1,50 @@
+"""Where and in what precision to compute: one policy for training, validation and inference.
+
+``auto`` means the fastest dtype the device computes natively: float16 on
+CUDA (training adds gradient scaling), bfloat16 on CPUs with native bfloat16
+(AVX512-BF16, AMX), float32 elsewhere, where emulated bfloat16 would be slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Literal
+
+import torch
+
+Precision = Literal["auto", "float32", "bfloat16", "float16"]
+PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+
+
+def resolve_precision(precision: Precision | str, device: torch.device) -> torch.dtype:
+    """The dtype to compute in for ``precision`` on ``device``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "float32":
+        return torch.float32
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if precision == "float16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.float16
+    if device.type == "cpu" and torch.backends.mkldnn.is_available():
+        if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return torch.bfloat16
+    return torch.float32
+
+
+def autocast_dtype(precision: Precision | str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for training and validation; ``None`` for float32 (no autocast)."""
+    dtype = resolve_precision(precision, device)
+    return None if dtype == torch.float32 else dtype
+
+
+def autocast_context(device: torch.device, dtype: torch.dtype | None):
+    """``torch.autocast`` for ``dtype`` on ``device``, or nothing for float32."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+__all__ = ["PRECISIONS", "Precision", "autocast_context", "autocast_dtype", "resolve_precision"]
