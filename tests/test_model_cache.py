@@ -88,3 +88,16 @@ def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
     done = train_or_load(cfg, "tiny", tmp_path)
     assert done.final.finished and list(done.history.epoch) == [1, 2]
     assert done.final.steps == 8  # 8 training pairs, batch 2, two epochs: 3 + 5 more steps
+
+
+def test_course_files_live_in_the_source_checkout():
+    """Run from a checkout, course data, models and figures go beside pyproject.toml."""
+    from pathlib import Path
+
+    from fsnet_core.course.notebooks import NOTEBOOK_DIR
+    from fsnet_core.course.paths import checkout_root
+
+    repo = Path(__file__).resolve().parents[1]
+    assert checkout_root() == repo
+    assert lab_path("data") == repo / "data"
+    assert NOTEBOOK_DIR == repo / "notebooks"

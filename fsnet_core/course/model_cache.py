@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..train.config import TrainConfig
+from .paths import checkout_root
 
 if TYPE_CHECKING:
     from ..train.loop import TrainResult
@@ -50,9 +51,7 @@ SMOKE_ABLATION_EPOCHS = 2
 
 def lab_path(*parts: str) -> Path:
     """``parts`` under the checkout root when running from a source checkout, else under ``.``."""
-    repo = Path(__file__).resolve().parents[1]
-    base = repo if (repo / "pyproject.toml").is_file() else Path.cwd()
-    return base.joinpath(*parts)
+    return (checkout_root() or Path.cwd()).joinpath(*parts)
 
 
 def synthetic_root() -> Path:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .paths import CHECKOUT
 from .viz import FIGURES_ENV
 
 # The one place the public repository's address is written down: the notebooks' Colab badges
@@ -25,7 +26,7 @@ from .viz import FIGURES_ENV
 REPO_URL = "https://github.com/fsnet-lab/fsnet-lab"
 COLAB_URL = REPO_URL.replace("https://github.com", "https://colab.research.google.com/github")
 COLAB_URL += "/blob/main/notebooks"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = CHECKOUT
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUILD_DIR = REPO_ROOT / "build" / "notebooks"
 KERNEL_NAME = "python3"

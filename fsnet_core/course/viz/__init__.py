@@ -19,6 +19,7 @@ import numpy as np
 
 from ...flow import flow_to_color
 from ...io import atomic_write
+from ..paths import checkout_root
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,8 +41,8 @@ def figures_dir() -> Path:
     if env:
         folder = Path(env)
     else:
-        repo = Path(__file__).resolve().parents[2]
-        folder = repo / "figures" if (repo / "pyproject.toml").is_file() else Path("figures")
+        repo = checkout_root()
+        folder = repo / "figures" if repo is not None else Path("figures")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
