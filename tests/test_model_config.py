@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from fsnet_core import FSNet, FSNetConfig
+from fsnet_core.model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE
 
 SMALL = dict(backbone="resnet18", channels=8)
 
@@ -122,17 +123,18 @@ def test_trace_matches_forward_and_exposes_every_stage():
     assert len(trace.stages) == 5 and len(trace.pyramids) == 4
     channels = model.config.stage_channels
     for stage, c in zip(trace.stages, channels, strict=True):
-        assert stage.appearance_attention.shape == stage.motion_attention.shape == (2, c)
-        assert ((stage.appearance_attention > 0) & (stage.appearance_attention < 1)).all()
+        assert stage.appearance_to_motion.shape == stage.motion_to_appearance.shape == (2, c)
+        assert ((stage.appearance_to_motion > 0) & (stage.appearance_to_motion < 1)).all()
         assert stage.merged_after.shape[1] == c
-    # the exchange at stage k adds both gated features onto the merge stream
+    # the trace records what each gate produced: Eq. 1 and Eq. 2
     s = trace.stages[2]
-    expected = (
-        s.merged_before
-        + s.appearance * s.motion_attention[..., None, None]
-        + s.motion * s.appearance_attention[..., None, None]
-    )
-    assert torch.allclose(s.merged_after, expected)
+    q_x = s.appearance * s.motion_to_appearance[..., None, None]
+    q_y = s.motion * s.appearance_to_motion[..., None, None]
+    assert torch.allclose(s.gated_appearance, q_x) and torch.allclose(s.gated_motion, q_y)
+    assert s.gated(MOTION_TO_APPEARANCE) is s.gated_appearance
+    assert s.gate(APPEARANCE_TO_MOTION) is s.appearance_to_motion
+    # the exchange at stage k adds both gated features onto the merge stream
+    assert torch.allclose(s.merged_after, s.merged_before + q_x + q_y)
     fused, motion = trace.pyramids[0]
     assert [f.shape[1] for f in fused] == [8, 8, 8, 8] == [g.shape[1] for g in motion]
 
