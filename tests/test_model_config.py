@@ -8,7 +8,10 @@ import pytest
 import torch
 
 from fsnet_core import FSNet, FSNetConfig
-from fsnet_core.model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE
+from fsnet_core.model.backbone import ResNetStream
+from fsnet_core.model.bpm import BPM
+from fsnet_core.model.config import BACKBONES, BPM_MODES, RCAM_MODES
+from fsnet_core.model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM, RCAM_GATES
 
 SMALL = dict(backbone="resnet18", channels=8)
 
@@ -143,3 +146,37 @@ def test_mismatched_inputs_are_refused():
     model = FSNet(**SMALL)
     with pytest.raises(ValueError, match="same shape"):
         model(torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 96))
+
+
+@pytest.mark.parametrize(
+    ("build", "valid"),
+    [
+        (lambda: RCAM(8, "ful"), RCAM_MODES),
+        (lambda: BPM(8, 4, mode="x"), BPM_MODES),
+        (lambda: ResNetStream("resnet101"), BACKBONES),
+        (lambda: FSNetConfig(rcam="ful"), RCAM_MODES),
+        (lambda: FSNet(bpm="purity", **SMALL), BPM_MODES),
+    ],
+)
+def test_unknown_modes_fail_at_construction_naming_the_valid_ones(build, valid):
+    with pytest.raises(ValueError, match="must be one of") as err:
+        build()
+    assert all(repr(v) in str(err.value) for v in valid)
+
+
+def test_the_gate_table_names_the_authors_modules_and_the_paper_arrows():
+    from fsnet_core.course.paper import RCAM_ARROWS
+    from fsnet_core.model.official import official_key
+
+    assert [g.name for g in RCAM_GATES] == ["motion_to_appearance", "appearance_to_motion"]
+    for gate in RCAM_GATES:
+        assert gate.name in RCAM_MODES and RCAM_ARROWS[gate.name] == gate.arrow
+        assert official_key(f"rcam.2.{gate.name}.conv.weight") == gate.authors[:-1] + "2.1.weight"
+        only = RCAM(8, gate.name)
+        assert [g.name for g in RCAM_GATES if getattr(only, g.name) is not None] == [gate.name]
+    # Eq. 1: the gate computed from motion re-weights appearance (the authors' atten_flow)
+    assert (MOTION_TO_APPEARANCE.source, MOTION_TO_APPEARANCE.target) == ("motion", "appearance")
+    assert (
+        MOTION_TO_APPEARANCE.authors == "atten_flow_k"
+        and APPEARANCE_TO_MOTION.arrow == "App. => Mo."
+    )
