@@ -3,6 +3,7 @@
 The public API is re-exported here; nothing is defined in this file.
 """
 
+from .data.pretrained import fsnet
 from .inference.predictor import FSNetPredictor, fold_batchnorm
 from .model import (
     CheckpointMismatch,
@@ -10,6 +11,8 @@ from .model import (
     FSNetConfig,
     FSNetOutput,
     FSNetTrace,
+    FSNetWeights,
+    WeightsNotFound,
     load_official_weights,
     official_key_map,
     to_official_state_dict,
@@ -23,7 +26,10 @@ __all__ = [
     "FSNetOutput",
     "FSNetPredictor",
     "FSNetTrace",
+    "FSNetWeights",
+    "WeightsNotFound",
     "fold_batchnorm",
+    "fsnet",
     "load_model",
     "load_official_weights",
     "official_key_map",

@@ -5,7 +5,9 @@ Strategy for Video Object Segmentation", ICCV 2021 (arXiv 2108.03151).
 Tables 3-5 are its ablations (S-measure S_alpha and MAE on DAVIS-2016 val and
 MCL, ResNet-50, N = 4 BPMs unless stated); Fig. 2 plots DAVIS-2016 J and F for
 N = 0, 2, 4 BPMs (values read off the plot, +-0.1); Table 1 gives J and F on
-DAVIS-2016 val with and without CRF.
+DAVIS-2016 val with and without CRF. The scores published for the released
+checkpoint itself (Table 1 and the authors' README) are kept with its weights
+descriptor, ``FSNetWeights.DAVIS16_ICCV21.meta["_metrics"]``, and read from there.
 
 Each table is a :class:`pandas.DataFrame` whose ``rcam``, ``bpm`` and
 ``num_bpm`` columns use :class:`fsnet_core.FSNetConfig`'s names, so a
@@ -18,18 +20,16 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_MODE_ARROWS
+from ..model.weights import FSNetWeights
+
 CITATION = (
     "Ji, Fu, Wu, Fan, Shen, Shao. Full-Duplex Strategy for Video Object Segmentation. "
     "ICCV 2021, arXiv:2108.03151"
 )
 
-# The paper's arrows, in FSNetConfig's vocabulary.
-RCAM_ARROWS = {
-    "full": "App. <=> Mo.",
-    "appearance_to_motion": "App. => Mo.",
-    "motion_to_appearance": "App. <= Mo.",
-    "none": "vanilla (no attention)",
-}
+# The paper's arrows, in FSNetConfig's vocabulary; RCAM's come from the model's gate table.
+RCAM_ARROWS = RCAM_MODE_ARROWS
 BPM_ARROWS = {
     "both": "(App.+Mo.) <=> Mo.",
     "purify": "(App.+Mo.) => Mo.",
@@ -77,12 +77,17 @@ def table4_num_bpm() -> pd.DataFrame:
 
 
 def table5_directions() -> pd.DataFrame:
-    """Table 5: direction of RCAM and of BPM, simplex against full duplex (N = 4)."""
+    """Table 5: direction of RCAM and of BPM, simplex against full duplex (N = 4).
+
+    A simplex RCAM row names its one gate by code name; ``rcam_arrow`` is the
+    paper's arrow for it (the table in :mod:`fsnet_core.model.rcam`).
+    """
+    a2m, m2a = APPEARANCE_TO_MOTION.name, MOTION_TO_APPEARANCE.name
     rows = [
-        ("appearance_to_motion", "purify", 0.896, 0.026, 0.816, 0.038),
-        ("appearance_to_motion", "enrich", 0.902, 0.025, 0.832, 0.031),
-        ("motion_to_appearance", "purify", 0.891, 0.029, 0.806, 0.039),
-        ("motion_to_appearance", "enrich", 0.897, 0.028, 0.840, 0.028),
+        (a2m, "purify", 0.896, 0.026, 0.816, 0.038),
+        (a2m, "enrich", 0.902, 0.025, 0.832, 0.031),
+        (m2a, "purify", 0.891, 0.029, 0.806, 0.039),
+        (m2a, "enrich", 0.897, 0.028, 0.840, 0.028),
         ("full", "both", 0.920, 0.020, 0.864, 0.023),
     ]
     table = pd.DataFrame(rows, columns=["rcam", "bpm", *_SCORES])
@@ -104,20 +109,26 @@ def fig2_num_bpm_jf() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["num_bpm", "crf", "J", "F"])
 
 
+def _published(name: str) -> dict[bool, dict[str, float]]:
+    """Scores published for the released checkpoint, by ``crf`` (kept with its weights
+    descriptor, :data:`fsnet_core.model.weights.FSNetWeights`)."""
+    scores = FSNetWeights.DAVIS16_ICCV21.meta["_metrics"][name]
+    return {True: scores["with_crf"], False: scores["without_crf"]}
+
+
 def table1_fsnet() -> pd.DataFrame:
     """Table 1: FSNet on DAVIS-2016 val (J and F mean, in %), with and without DenseCRF."""
-    return pd.DataFrame([(True, 83.4, 83.1), (False, 82.1, 83.0)], columns=["crf", "J", "F"])
+    rows = [
+        (crf, round(100 * s["J_mean"], 1), round(100 * s["F_mean"], 1))
+        for crf, s in _published("davis16_val_paper").items()
+    ]
+    return pd.DataFrame(rows, columns=["crf", "J", "F"])
 
 
 def readme_davis16_uvos() -> pd.DataFrame:
     """The authors' README table for the released model on DAVIS-2016 val (not a paper table:
     "slight improvement" over the paper), in ``fsnet eval``'s keys and 0-1 scale, by ``crf``."""
-    columns = ["J_mean", "J_recall", "J_decay", "F_mean", "F_recall", "F_decay", "T_mean"]
-    rows = {
-        True: (0.834, 0.945, 0.032, 0.831, 0.902, 0.026, 0.213),
-        False: (0.823, 0.943, 0.033, 0.833, 0.919, 0.028, 0.213),
-    }
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    table = pd.DataFrame.from_dict(_published("davis16_val_readme"), orient="index")
     table.index.name = "crf"
     return table
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..io import InputError, atomic_write
+from ..model.weights import FSNetWeights
 
 FSNET_README = "https://github.com/GewelsJI/FSNet#3-usage"
 DRIVE_DOWNLOAD = "https://drive.google.com/uc?export=download&id={}"
@@ -89,13 +90,17 @@ class Asset:
         return "drive.google.com" in self.url
 
 
-def _from_fsnet_readme(file_id: str, baidu: str) -> dict[str, str]:
+def _from_fsnet_readme(url: str, baidu: str) -> dict[str, str]:
     """Address, source and manual fallback shared by the authors' Drive files."""
     return {
-        "url": drive_url(file_id),
+        "url": url,
         "source": FSNET_README,
         "manual": f"Baidu mirror from the authors' README: {baidu}",
     }
+
+
+# The checkpoint's address and file name live with its weights descriptor (model layer).
+_CHECKPOINT = FSNetWeights.DAVIS16_ICCV21
 
 
 def _torchvision(name: str, url: str, description: str, reads_it: str) -> Asset:
@@ -115,22 +120,22 @@ def _torchvision(name: str, url: str, description: str, reads_it: str) -> Asset:
 
 ASSETS: tuple[Asset, ...] = (
     Asset(
-        name="fsnet-checkpoint",
+        name=_CHECKPOINT.meta["asset"],
         **_from_fsnet_readme(
-            "1rXSG2ruiw1pzUJN-m8BJAfEcjxheYe0D",
-            "https://pan.baidu.com/s/1GRUg-n1EEV_nku-2nG3QRw (code 36lm)",
+            _CHECKPOINT.url, "https://pan.baidu.com/s/1GRUg-n1EEV_nku-2nG3QRw (code 36lm)"
         ),
         description="the authors' trained FSNet (ResNet-50 streams, 20 epochs)",
-        filename="2021-ICCV-FSNet-20epoch-new.pth",
+        filename=_CHECKPOINT.file_name,
         kind="file",
-        target="2021-ICCV-FSNet-20epoch-new.pth",
-        reads_it="fsnet_core.load_model / load_official_weights (official key layout)",
+        target=_CHECKPOINT.file_name,
+        reads_it="fsnet_core.fsnet(weights=FSNetWeights.DAVIS16_ICCV21), load_model, "
+        "load_official_weights (official key layout)",
         default_dest="checkpoints",
     ),
     Asset(
         name="fsnet-testset",
         **_from_fsnet_readme(
-            "1ZjJoCy8YVLbDlHZXHTZHx7cdaonePlqp",
+            drive_url("1ZjJoCy8YVLbDlHZXHTZHx7cdaonePlqp"),
             "https://pan.baidu.com/s/1lTYWFXvOnAkmH5EdvHgeyQ (code aaw8)",
         ),
         description="the authors' test sets: DAVIS16, FBMS, SegTrack-V2, MCL, DAVSOD with "
@@ -144,7 +149,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset(
         name="fsnet-trainset-video",
         **_from_fsnet_readme(
-            "1aoneB-wbnATRHV8OVcjNd5zBlGOxftQv",
+            drive_url("1aoneB-wbnATRHV8OVcjNd5zBlGOxftQv"),
             "https://pan.baidu.com/s/12l1VVZqQsQJL5clty10DbQ (code u01t)",
         ),
         description="the authors' video training set (DAVIS16 + FBMS train) with flow images, "
@@ -158,7 +163,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset(
         name="fsnet-trainset-static-video",
         **_from_fsnet_readme(
-            "1NKjAwqbd6nd1SrlgCB3C1UP5dhouSeIF",
+            drive_url("1NKjAwqbd6nd1SrlgCB3C1UP5dhouSeIF"),
             "https://pan.baidu.com/s/12l1VVZqQsQJL5clty10DbQ (code u01t)",
         ),
         description="the authors' RGB pretraining set: DUTS (12,926 images) + DAVIS16 and FBMS "
@@ -172,7 +177,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset(
         name="fsnet-results-uvos",
         **_from_fsnet_readme(
-            "1p3CGVyHuHfrCi6xaNtUdbrFa08H4Uj-b",
+            drive_url("1p3CGVyHuHfrCi6xaNtUdbrFa08H4Uj-b"),
             "https://pan.baidu.com/s/12fvRu-_Ca9qzYJVnmcucKA (code ojsl)",
         ),
         description="the authors' pre-computed U-VOS predictions (binary maps, DAVIS16 and more)",
@@ -185,7 +190,7 @@ ASSETS: tuple[Asset, ...] = (
     Asset(
         name="fsnet-results-vsod",
         **_from_fsnet_readme(
-            "1gScv9xmFRN6hX0ZehDMXhwtm6oNobkke",
+            drive_url("1gScv9xmFRN6hX0ZehDMXhwtm6oNobkke"),
             "https://pan.baidu.com/s/1xWvuTIXM6YujhYFaWC9hsQ (code rgk1)",
         ),
         description="the authors' pre-computed V-SOD saliency maps (non-binary)",

@@ -1,4 +1,4 @@
-"""The FSNet model, its configuration, official-weight mapping and fast predictor."""
+"""The FSNet model, its configuration, official-weight mapping and its weights descriptor."""
 
 from .config import FSNetConfig
 from .fsnet import FSNet, FSNetOutput, FSNetTrace, StageTrace
@@ -8,14 +8,22 @@ from .official import (
     official_key_map,
     to_official_state_dict,
 )
+from .rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
+from .weights import FSNetWeights, WeightsNotFound
 
 __all__ = [
+    "APPEARANCE_TO_MOTION",
     "CheckpointMismatch",
     "FSNet",
     "FSNetConfig",
     "FSNetOutput",
     "FSNetTrace",
+    "FSNetWeights",
+    "Gate",
+    "MOTION_TO_APPEARANCE",
+    "RCAM_GATES",
     "StageTrace",
+    "WeightsNotFound",
     "load_official_weights",
     "official_key_map",
     "to_official_state_dict",
