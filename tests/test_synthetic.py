@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from fsnet_core.cli import main
-from fsnet_core.data import synthetic
 from fsnet_core.data.synthetic import (
     DISTRACTOR,
     MOVING_BACKGROUND,
@@ -22,6 +21,9 @@ from fsnet_core.data.synthetic import (
     ensure_synthetic_dataset,
     make_synthetic_dataset,
     read_meta,
+    renderer,
+    scenes,
+    storage,
 )
 from fsnet_core.flow import read_flo
 from fsnet_core.io import InputError
@@ -173,7 +175,7 @@ def test_every_split_contains_every_hazard(smoke_set: Path) -> None:
 
 def test_distractors_look_exactly_like_the_target() -> None:
     """Same texture and silhouette: only motion separates them."""
-    scene = synthetic._scene(np.random.default_rng(3), SMOKE, synthetic._hazards(0))
+    scene = scenes.make_scene(np.random.default_rng(3), SMOKE, scenes.clip_hazards(0))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     copies = [layer for layer in scene.layers if layer.label == DISTRACTOR]
     assert copies
@@ -186,7 +188,7 @@ def test_the_moving_background_object_moves_like_the_target_but_looks_like_the_b
     """Rigid, as fast as a target and clear of it, cut from the background's own texture:
     only appearance separates it from the target."""
     for seed in range(6):
-        scene = synthetic._scene(np.random.default_rng(seed), SMOKE, synthetic._hazards(0))
+        scene = scenes.make_scene(np.random.default_rng(seed), SMOKE, scenes.clip_hazards(0))
         target = next(layer for layer in scene.layers if layer.label == TARGET)
         mover = next(layer for layer in scene.layers if layer.label == MOVING_OBJECT)
         background = scene.layers[0]
@@ -213,13 +215,13 @@ def test_the_moving_background_object_moves_like_the_target_but_looks_like_the_b
             _, labels, _ = scene.render(t)
             centres = [np.argwhere(labels == lb).mean(axis=0) for lb in (TARGET, MOVING_OBJECT)]
             assert np.linalg.norm(centres[0] - centres[1]) > 0.25 * SMOKE.height
-    without = {**synthetic._hazards(0), "mover": False}
-    scene = synthetic._scene(np.random.default_rng(0), SMOKE, without)
+    without = {**scenes.clip_hazards(0), "mover": False}
+    scene = scenes.make_scene(np.random.default_rng(0), SMOKE, without)
     assert not any(layer.label == MOVING_OBJECT for layer in scene.layers)
 
 
 def test_motion_blur_only_smears_around_the_target() -> None:
-    scene = synthetic._scene(np.random.default_rng(5), SMOKE, synthetic._hazards(1))
+    scene = scenes.make_scene(np.random.default_rng(5), SMOKE, scenes.clip_hazards(1))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     assert target.blur
     blurred, labels, _ = scene.render(2)
@@ -242,8 +244,8 @@ def test_interrupted_generation_leaves_nothing_that_looks_complete(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    original = synthetic._write_clip
-    monkeypatch.setattr(synthetic, "_write_clip", failing)
+    original = storage._write_clip
+    monkeypatch.setattr(storage, "_write_clip", failing)
     with pytest.raises(KeyboardInterrupt):
         make_synthetic_dataset(tmp_path / "set", smoke=True)
     assert list(tmp_path.iterdir()) == []  # neither the set nor its work folder
@@ -287,12 +289,12 @@ def test_cli_generates_and_reports_the_time(tmp_path: Path, capsys) -> None:
 
 
 def test_the_target_passes_behind_the_occluder() -> None:
-    scene = synthetic._scene(np.random.default_rng(7), SMOKE, synthetic._hazards(0))
+    scene = scenes.make_scene(np.random.default_rng(7), SMOKE, scenes.clip_hazards(0))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     yy, xx = np.mgrid[0 : SMOKE.height, 0 : SMOKE.width].astype(np.float32)
     hidden = []
     for t in range(SMOKE.frames):
-        silhouette = synthetic._sample(target, scene.camera, float(t), xx, yy)[..., 3] > 0.5
+        silhouette = renderer._sample(target, scene.camera, float(t), xx, yy)[..., 3] > 0.5
         _, labels, _ = scene.render(t)
         hidden.append((silhouette & (labels == OCCLUDER)).sum() / silhouette.sum())
         # the annotation is the visible part only
@@ -302,7 +304,7 @@ def test_the_target_passes_behind_the_occluder() -> None:
 
 def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> None:
     cfg = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=3)
-    meta = synthetic._build(tmp_path, cfg, 0, False)
+    meta = storage._build(tmp_path, cfg, 0, False)
     for split, frames in (("train", 3), ("val", 6)):
         for name in meta["splits"][split]:
             assert meta["sequences"][name]["frames"] == frames
@@ -310,7 +312,7 @@ def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> N
             assert len(list((tmp_path / "Flow" / "gt" / name).glob("*.flo"))) == frames - 1
     # a short training clip is the start of the clip a full-length one would be
     full_length = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=6)
-    long = synthetic._scene(synthetic._clip_rng(0, "train", 0), full_length, synthetic._hazards(0))
+    long = scenes.make_scene(scenes.clip_rng(0, "train", 0), full_length, scenes.clip_hazards(0))
     first = meta["splits"]["train"][0]
     assert meta["sequences"][first]["text"] == long.description["text"]
     frame0 = cv2.imread(str(tmp_path / "JPEGImages" / "480p" / first / "00002.jpg"))
