@@ -257,7 +257,7 @@ def test_ensure_generates_only_when_missing_or_different(tmp_path: Path) -> None
     stamp = (made / "meta.json").stat().st_mtime_ns
     assert ensure_synthetic_dataset(target, smoke=True) == made
     assert (made / "meta.json").stat().st_mtime_ns == stamp
-    ensure_synthetic_dataset(target, smoke=True, seed=4)
+    ensure_synthetic_dataset(target, smoke=True, seed=4, force=True)
     assert read_meta(target)["seed"] == 4
     (target / "meta.json").unlink()  # an incomplete set is replaced only if it is ours
     with pytest.raises(InputError, match="not a complete synthetic dataset"):
@@ -318,3 +318,117 @@ def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> N
     frame0 = cv2.imread(str(tmp_path / "JPEGImages" / "480p" / first / "00002.jpg"))
     expected = cv2.cvtColor(long.render(2)[0], cv2.COLOR_RGB2BGR)
     assert np.abs(frame0.astype(int) - expected.astype(int)).mean() < 3  # JPEG noise only
+
+
+def _with_user_files(root: Path) -> dict[str, str]:
+    """Add what a user keeps in a synthetic set's folder: flow computed for its clips, flow
+    and notes of their own. Return the digests of the user's own files."""
+    clip = read_meta(root)["splits"]["val"][0]
+    (root / "FlowImages" / "dis" / clip).mkdir(parents=True)
+    (root / "FlowImages" / "dis" / clip / "00000.png").write_bytes(b"computed flow")
+    (root / "FlowImages" / "dis" / "my-clip").mkdir(parents=True)
+    (root / "FlowImages" / "dis" / "my-clip" / "00000.png").write_bytes(b"flow of my own clip")
+    (root / "preds").mkdir()
+    (root / "preds" / "notes.txt").write_text("keep me")
+    (root / "JPEGImages" / "480p" / clip / "notes.txt").write_text("inside a clip's folder")
+    return {
+        k: v
+        for k, v in _digests(root).items()
+        if k.startswith(("preds", "FlowImages/dis/my-clip")) or k.endswith("notes.txt")
+    }
+
+
+@pytest.fixture()
+def used_set(tmp_path: Path) -> Path:
+    """A smoke set of seed 0 with the user's files in it."""
+    return make_synthetic_dataset(tmp_path / "syn", smoke=True, seed=0)
+
+
+def test_ensure_refuses_a_set_of_another_seed_or_size_and_deletes_nothing(used_set: Path) -> None:
+    _with_user_files(used_set)
+    before = _digests(used_set)
+    with pytest.raises(InputError, match="seed 0, smoke size.*--seed 1 --smoke --force") as err:
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1)
+    assert str(err.value).startswith(f"{used_set}: holds the synthetic set of seed 0")
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="not of seed 0, full size"):
+        ensure_synthetic_dataset(used_set, smoke=False, seed=0)
+    assert _digests(used_set) == before
+
+
+def test_force_replaces_only_the_files_the_package_wrote(used_set: Path, tmp_path: Path) -> None:
+    mine = _with_user_files(used_set)
+    old_clips = read_meta(used_set)["sequences"]
+    ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    fresh = make_synthetic_dataset(tmp_path / "fresh", smoke=True, seed=1)
+    after = _digests(used_set)
+    # exactly the new set, byte for byte, plus the user's files untouched
+    assert after == {**_digests(fresh), **mine}
+    # flow computed from the replaced frames is stale: it went with them
+    assert not any(f"FlowImages/dis/{clip}/" in name for clip in old_clips for name in after)
+
+
+def test_the_cli_refuses_another_seed_and_force_keeps_foreign_files(
+    used_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = _with_user_files(used_set)
+    before = _digests(used_set)
+    command = ["data", "synthetic", "--out", str(used_set), "--smoke", "--seed", "1"]
+    assert main(command) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fsnet data: error: {used_set}: holds the synthetic set of seed 0")
+    assert "--force" in err and len(err.splitlines()) == 1
+    assert _digests(used_set) == before
+    assert main([*command, "--force"]) == 0
+    assert "(seed 1), made in" in capsys.readouterr().out
+    assert read_meta(used_set)["seed"] == 1
+    assert mine.items() <= _digests(used_set).items()
+
+
+def test_training_without_data_keeps_a_set_of_other_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fsnet train`` without ``--data`` reads ./data/synthetic; it must not replace a
+    smoke set (and the flow computed for it) there with the full set."""
+    from fsnet_core.train.config import TrainConfig
+    from fsnet_core.train.data import data_root
+
+    monkeypatch.chdir(tmp_path)
+    root = make_synthetic_dataset(Path("data") / "synthetic", smoke=True)
+    mine = _with_user_files(root)
+    before = _digests(root)
+    with pytest.raises(
+        InputError, match="data/synthetic: holds the synthetic set of seed 0, smoke"
+    ):
+        data_root(TrainConfig())
+    assert _digests(root) == before and mine.items() <= before.items()
+
+
+def test_a_user_file_where_the_new_set_writes_stops_the_replacement(
+    used_set: Path, tmp_path: Path
+) -> None:
+    fresh = make_synthetic_dataset(tmp_path / "fresh", smoke=True, seed=1)
+    clip = read_meta(fresh)["splits"]["train"][0]
+    assert clip not in read_meta(used_set)["sequences"]
+    mine = used_set / "Annotations" / "480p" / clip / "00000.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own mask")
+    before = _digests(used_set)
+    with pytest.raises(InputError, match="not part of the synthetic set there"):
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    assert _digests(used_set) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_an_interrupted_replacement_leaves_the_old_set_whole(
+    used_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _digests(used_set)
+
+    def failing(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage, "_write_clip", failing)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    assert _digests(used_set) == before and read_meta(used_set)["seed"] == 0

@@ -33,8 +33,10 @@ Folder layout (DAVIS-2016, see ``docs/design.md``)::
     meta.json                          generator version, seed, sizes, per-clip contents
 
 ``meta.json`` is written last and the whole set is built in a hidden folder
-beside ``out_dir`` and renamed into place, so an interrupted run never leaves
-a set that looks complete.
+beside ``out_dir`` and moved into place, so an interrupted run never leaves
+a set that looks complete. A folder is never emptied wholesale: a set of
+other settings is replaced only when asked (``--force``, ``force=True``), and
+then only the files the package wrote for it go (see ``docs/bad_input.md``).
 
 Sizes (chosen for CPU training). Generating the default set takes about 8 s
 of CPU time, single-threaded (``fsnet data synthetic`` prints it).
