@@ -146,13 +146,18 @@ def evaluate(root: Path, split: str, use_dis: bool) -> dict[str, dict[str, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="synthetic set (default data/synthetic)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="synthetic set (default data/synthetic, with --smoke data/synthetic-smoke)",
+    )
     parser.add_argument("--smoke", action="store_true", help="the tiny set (for a quick look)")
     parser.add_argument("--split", default="val")
     parser.add_argument("--no-dis", action="store_true", help="skip the DIS-flow baseline")
     args = parser.parse_args()
     start = time.perf_counter()
-    root = ensure_synthetic_dataset(args.data, smoke=args.smoke)
+    default = Path("data") / ("synthetic-smoke" if args.smoke else "synthetic")
+    root = ensure_synthetic_dataset(args.data or default, smoke=args.smoke)
     meta = read_meta(root)
     print(
         f"synthetic set {root} ({meta['height']}x{meta['width']}, seed {meta['seed']}), "

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from fsnet_core.cli import main
-from fsnet_core.data import synthetic
 from fsnet_core.data.synthetic import (
     DISTRACTOR,
     MOVING_BACKGROUND,
@@ -22,6 +21,9 @@ from fsnet_core.data.synthetic import (
     ensure_synthetic_dataset,
     make_synthetic_dataset,
     read_meta,
+    renderer,
+    scenes,
+    storage,
 )
 from fsnet_core.flow import read_flo
 from fsnet_core.io import InputError
@@ -173,7 +175,7 @@ def test_every_split_contains_every_hazard(smoke_set: Path) -> None:
 
 def test_distractors_look_exactly_like_the_target() -> None:
     """Same texture and silhouette: only motion separates them."""
-    scene = synthetic._scene(np.random.default_rng(3), SMOKE, synthetic._hazards(0))
+    scene = scenes.make_scene(np.random.default_rng(3), SMOKE, scenes.clip_hazards(0))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     copies = [layer for layer in scene.layers if layer.label == DISTRACTOR]
     assert copies
@@ -186,7 +188,7 @@ def test_the_moving_background_object_moves_like_the_target_but_looks_like_the_b
     """Rigid, as fast as a target and clear of it, cut from the background's own texture:
     only appearance separates it from the target."""
     for seed in range(6):
-        scene = synthetic._scene(np.random.default_rng(seed), SMOKE, synthetic._hazards(0))
+        scene = scenes.make_scene(np.random.default_rng(seed), SMOKE, scenes.clip_hazards(0))
         target = next(layer for layer in scene.layers if layer.label == TARGET)
         mover = next(layer for layer in scene.layers if layer.label == MOVING_OBJECT)
         background = scene.layers[0]
@@ -213,13 +215,13 @@ def test_the_moving_background_object_moves_like_the_target_but_looks_like_the_b
             _, labels, _ = scene.render(t)
             centres = [np.argwhere(labels == lb).mean(axis=0) for lb in (TARGET, MOVING_OBJECT)]
             assert np.linalg.norm(centres[0] - centres[1]) > 0.25 * SMOKE.height
-    without = {**synthetic._hazards(0), "mover": False}
-    scene = synthetic._scene(np.random.default_rng(0), SMOKE, without)
+    without = {**scenes.clip_hazards(0), "mover": False}
+    scene = scenes.make_scene(np.random.default_rng(0), SMOKE, without)
     assert not any(layer.label == MOVING_OBJECT for layer in scene.layers)
 
 
 def test_motion_blur_only_smears_around_the_target() -> None:
-    scene = synthetic._scene(np.random.default_rng(5), SMOKE, synthetic._hazards(1))
+    scene = scenes.make_scene(np.random.default_rng(5), SMOKE, scenes.clip_hazards(1))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     assert target.blur
     blurred, labels, _ = scene.render(2)
@@ -242,8 +244,8 @@ def test_interrupted_generation_leaves_nothing_that_looks_complete(
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    original = synthetic._write_clip
-    monkeypatch.setattr(synthetic, "_write_clip", failing)
+    original = storage._write_clip
+    monkeypatch.setattr(storage, "_write_clip", failing)
     with pytest.raises(KeyboardInterrupt):
         make_synthetic_dataset(tmp_path / "set", smoke=True)
     assert list(tmp_path.iterdir()) == []  # neither the set nor its work folder
@@ -255,7 +257,7 @@ def test_ensure_generates_only_when_missing_or_different(tmp_path: Path) -> None
     stamp = (made / "meta.json").stat().st_mtime_ns
     assert ensure_synthetic_dataset(target, smoke=True) == made
     assert (made / "meta.json").stat().st_mtime_ns == stamp
-    ensure_synthetic_dataset(target, smoke=True, seed=4)
+    ensure_synthetic_dataset(target, smoke=True, seed=4, force=True)
     assert read_meta(target)["seed"] == 4
     (target / "meta.json").unlink()  # an incomplete set is replaced only if it is ours
     with pytest.raises(InputError, match="not a complete synthetic dataset"):
@@ -287,12 +289,12 @@ def test_cli_generates_and_reports_the_time(tmp_path: Path, capsys) -> None:
 
 
 def test_the_target_passes_behind_the_occluder() -> None:
-    scene = synthetic._scene(np.random.default_rng(7), SMOKE, synthetic._hazards(0))
+    scene = scenes.make_scene(np.random.default_rng(7), SMOKE, scenes.clip_hazards(0))
     target = next(layer for layer in scene.layers if layer.label == TARGET)
     yy, xx = np.mgrid[0 : SMOKE.height, 0 : SMOKE.width].astype(np.float32)
     hidden = []
     for t in range(SMOKE.frames):
-        silhouette = synthetic._sample(target, scene.camera, float(t), xx, yy)[..., 3] > 0.5
+        silhouette = renderer._sample(target, scene.camera, float(t), xx, yy)[..., 3] > 0.5
         _, labels, _ = scene.render(t)
         hidden.append((silhouette & (labels == OCCLUDER)).sum() / silhouette.sum())
         # the annotation is the visible part only
@@ -302,7 +304,7 @@ def test_the_target_passes_behind_the_occluder() -> None:
 
 def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> None:
     cfg = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=3)
-    meta = synthetic._build(tmp_path, cfg, 0, False)
+    meta = storage._build(tmp_path, cfg, 0, False)
     for split, frames in (("train", 3), ("val", 6)):
         for name in meta["splits"][split]:
             assert meta["sequences"][name]["frames"] == frames
@@ -310,9 +312,123 @@ def test_training_clips_may_be_shorter_with_the_same_motion(tmp_path: Path) -> N
             assert len(list((tmp_path / "Flow" / "gt" / name).glob("*.flo"))) == frames - 1
     # a short training clip is the start of the clip a full-length one would be
     full_length = SyntheticConfig(120, 160, frames=6, train_clips=2, val_clips=1, train_frames=6)
-    long = synthetic._scene(synthetic._clip_rng(0, "train", 0), full_length, synthetic._hazards(0))
+    long = scenes.make_scene(scenes.clip_rng(0, "train", 0), full_length, scenes.clip_hazards(0))
     first = meta["splits"]["train"][0]
     assert meta["sequences"][first]["text"] == long.description["text"]
     frame0 = cv2.imread(str(tmp_path / "JPEGImages" / "480p" / first / "00002.jpg"))
     expected = cv2.cvtColor(long.render(2)[0], cv2.COLOR_RGB2BGR)
     assert np.abs(frame0.astype(int) - expected.astype(int)).mean() < 3  # JPEG noise only
+
+
+def _with_user_files(root: Path) -> dict[str, str]:
+    """Add what a user keeps in a synthetic set's folder: flow computed for its clips, flow
+    and notes of their own. Return the digests of the user's own files."""
+    clip = read_meta(root)["splits"]["val"][0]
+    (root / "FlowImages" / "dis" / clip).mkdir(parents=True)
+    (root / "FlowImages" / "dis" / clip / "00000.png").write_bytes(b"computed flow")
+    (root / "FlowImages" / "dis" / "my-clip").mkdir(parents=True)
+    (root / "FlowImages" / "dis" / "my-clip" / "00000.png").write_bytes(b"flow of my own clip")
+    (root / "preds").mkdir()
+    (root / "preds" / "notes.txt").write_text("keep me")
+    (root / "JPEGImages" / "480p" / clip / "notes.txt").write_text("inside a clip's folder")
+    return {
+        k: v
+        for k, v in _digests(root).items()
+        if k.startswith(("preds", "FlowImages/dis/my-clip")) or k.endswith("notes.txt")
+    }
+
+
+@pytest.fixture()
+def used_set(tmp_path: Path) -> Path:
+    """A smoke set of seed 0 with the user's files in it."""
+    return make_synthetic_dataset(tmp_path / "syn", smoke=True, seed=0)
+
+
+def test_ensure_refuses_a_set_of_another_seed_or_size_and_deletes_nothing(used_set: Path) -> None:
+    _with_user_files(used_set)
+    before = _digests(used_set)
+    with pytest.raises(InputError, match="seed 0, smoke size.*--seed 1 --smoke --force") as err:
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1)
+    assert str(err.value).startswith(f"{used_set}: holds the synthetic set of seed 0")
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="not of seed 0, full size"):
+        ensure_synthetic_dataset(used_set, smoke=False, seed=0)
+    assert _digests(used_set) == before
+
+
+def test_force_replaces_only_the_files_the_package_wrote(used_set: Path, tmp_path: Path) -> None:
+    mine = _with_user_files(used_set)
+    old_clips = read_meta(used_set)["sequences"]
+    ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    fresh = make_synthetic_dataset(tmp_path / "fresh", smoke=True, seed=1)
+    after = _digests(used_set)
+    # exactly the new set, byte for byte, plus the user's files untouched
+    assert after == {**_digests(fresh), **mine}
+    # flow computed from the replaced frames is stale: it went with them
+    assert not any(f"FlowImages/dis/{clip}/" in name for clip in old_clips for name in after)
+
+
+def test_the_cli_refuses_another_seed_and_force_keeps_foreign_files(
+    used_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = _with_user_files(used_set)
+    before = _digests(used_set)
+    command = ["data", "synthetic", "--out", str(used_set), "--smoke", "--seed", "1"]
+    assert main(command) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fsnet data: error: {used_set}: holds the synthetic set of seed 0")
+    assert "--force" in err and len(err.splitlines()) == 1
+    assert _digests(used_set) == before
+    assert main([*command, "--force"]) == 0
+    assert "(seed 1), made in" in capsys.readouterr().out
+    assert read_meta(used_set)["seed"] == 1
+    assert mine.items() <= _digests(used_set).items()
+
+
+def test_training_without_data_keeps_a_set_of_other_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fsnet train`` without ``--data`` reads ./data/synthetic; it must not replace a
+    smoke set (and the flow computed for it) there with the full set."""
+    from fsnet_core.train.config import TrainConfig
+    from fsnet_core.train.data import data_root
+
+    monkeypatch.chdir(tmp_path)
+    root = make_synthetic_dataset(Path("data") / "synthetic", smoke=True)
+    mine = _with_user_files(root)
+    before = _digests(root)
+    with pytest.raises(
+        InputError, match="data/synthetic: holds the synthetic set of seed 0, smoke"
+    ):
+        data_root(TrainConfig())
+    assert _digests(root) == before and mine.items() <= before.items()
+
+
+def test_a_user_file_where_the_new_set_writes_stops_the_replacement(
+    used_set: Path, tmp_path: Path
+) -> None:
+    fresh = make_synthetic_dataset(tmp_path / "fresh", smoke=True, seed=1)
+    clip = read_meta(fresh)["splits"]["train"][0]
+    assert clip not in read_meta(used_set)["sequences"]
+    mine = used_set / "Annotations" / "480p" / clip / "00000.png"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own mask")
+    before = _digests(used_set)
+    with pytest.raises(InputError, match="not part of the synthetic set there"):
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    assert _digests(used_set) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+
+
+def test_an_interrupted_replacement_leaves_the_old_set_whole(
+    used_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _digests(used_set)
+
+    def failing(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage, "_write_clip", failing)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
+    assert _digests(used_set) == before and read_meta(used_set)["seed"] == 0

@@ -14,7 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     syn.add_argument("--out", type=Path, default=None, help="folder (default data/synthetic)")
     syn.add_argument("--smoke", action="store_true", help="tiny set for tests")
     syn.add_argument("--seed", type=int, default=0)
-    syn.add_argument("--force", action="store_true", help="regenerate even if present")
+    syn.add_argument(
+        "--force",
+        action="store_true",
+        help="regenerate even if present, replacing a set of another seed or size (only the "
+        "files it wrote for that set go, its clips' computed flows too; other files stay)",
+    )
     syn.set_defaults(func=run_synthetic)
 
     check = actions.add_parser("check", help="discover and decode every file of a dataset")
@@ -49,7 +54,7 @@ def run_synthetic(args: argparse.Namespace) -> int:
     splits = ", ".join(f"{len(v)} {k}" for k, v in meta.get("splits", {}).items())
     done = (
         "already there (--force regenerates)"
-        if meta == before
+        if meta == before and not args.force
         else f"made in {seconds:.1f} s ({cpu:.1f} s of CPU)"
     )
     frames = meta.get("frames_per_clip")
