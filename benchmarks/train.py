@@ -25,7 +25,7 @@ import time
 import torch
 
 from fsnet_core.model import FSNet
-from fsnet_core.train.loop import forward_losses
+from fsnet_core.train.losses import forward_losses
 
 
 class Stepper:
