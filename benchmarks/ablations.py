@@ -117,9 +117,8 @@ def machine() -> str:
 
 def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
     config = ablation_config(variant, seed=seed, out=str(runs / f"{variant}-seed{seed}"))
-    resume = (Path(config.out) / config.stages[-1] / "last.pt").exists()
     start = time.perf_counter()
-    result = train(config, resume=resume)
+    result = train(config, resume="or-start")  # continues an interrupted run, else starts it
     wall = time.perf_counter() - start
     history = result.history
     last = history.iloc[-1]

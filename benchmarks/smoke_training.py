@@ -87,7 +87,8 @@ def main() -> None:
         changes.update(data=str(root), flow_source=args.flow_source)
     base = TrainConfig.preset("smoke", **changes)
     print(
-        f"smoke preset: {base.backbone} FSNet (channels {base.channels}, {base.num_bpm} BPMs) "
+        f"smoke preset: {base.model.backbone} FSNet (channels {base.model.channels}, "
+        f"{base.model.num_bpm} BPMs) "
         f"from scratch, {base.size}x{base.size}, batch {base.batch_size}, {base.epochs} epochs, "
         f"lr {base.lr} (x{base.lr_gamma} from epoch {base.lr_step}), precision {base.precision}, "
         f"threads {base.threads or torch.get_num_threads()}, flow {args.flow_source}"

@@ -25,7 +25,8 @@ import time
 import torch
 
 from fsnet_core.model import FSNet
-from fsnet_core.train.loop import forward_losses
+from fsnet_core.runtime import resolve_device
+from fsnet_core.train.losses import forward_losses
 
 
 class Stepper:
@@ -80,11 +81,11 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=4, help="timed steps per configuration")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = resolve_device(args.device)
 
     steppers = {"float32": Stepper(args, device, False), "mixed": Stepper(args, device, True)}
     for stepper in steppers.values():  # warm-up: kernel selection, allocator, oneDNN caches

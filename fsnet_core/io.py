@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 
@@ -38,3 +39,19 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, names: Iterable[str]) -> list[Path]:
+    """Delete what :func:`atomic_write` left for ``names`` in ``folder`` when a process was killed.
+
+    Only files of its own pattern (``.NAME.*.tmp``) go; call this where no other
+    process can be writing those files. Returns the paths removed.
+    """
+    folder = Path(folder)
+    removed = []
+    for name in names:
+        for stale in folder.glob(f".{glob.escape(name)}.*.tmp"):
+            if stale.is_file():
+                stale.unlink()
+                removed.append(stale)
+    return removed

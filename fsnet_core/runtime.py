@@ -1,7 +1,8 @@
 """Where and in what precision to compute: one policy for training, validation and inference.
 
-``auto`` means the fastest dtype the device computes natively: float16 on
-CUDA (training adds gradient scaling), bfloat16 on CPUs with native bfloat16
+A device ``auto`` is the GPU when CUDA is available, else the CPU. A precision
+``auto`` is the fastest dtype the device computes natively: float16 on CUDA
+(training adds gradient scaling), bfloat16 on CPUs with native bfloat16
 (AVX512-BF16, AMX), float32 elsewhere, where emulated bfloat16 would be slower.
 """
 
@@ -14,6 +15,27 @@ import torch
 
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
 PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+
+
+def resolve_device(
+    device: str | torch.device = "auto", local_rank: int | None = None
+) -> torch.device:
+    """The device to compute on: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+
+    ``auto`` is the GPU when CUDA is available, else the CPU. ``local_rank`` is
+    this process's place on its machine under ``torchrun``: a bare ``cuda``
+    then means that GPU. Asking for CUDA where there is none is an error here,
+    not a failure deep inside the first forward pass.
+    """
+    name = str(device)
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and local_rank is not None:
+        name = f"cuda:{local_rank}"
+    resolved = torch.device(name)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but CUDA is not available")
+    return resolved
 
 
 def resolve_precision(precision: Precision | str, device: torch.device) -> torch.dtype:
@@ -47,4 +69,11 @@ def autocast_context(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype)
 
 
-__all__ = ["PRECISIONS", "Precision", "autocast_context", "autocast_dtype", "resolve_precision"]
+__all__ = [
+    "PRECISIONS",
+    "Precision",
+    "autocast_context",
+    "autocast_dtype",
+    "resolve_device",
+    "resolve_precision",
+]

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from fsnet_core.course.model_cache import cached_run_dir, config_key, lab_path, train_or_load
+from fsnet_core.train import train
 from fsnet_core.train.config import TrainConfig
-from fsnet_core.train.loop import train
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -44,12 +44,12 @@ def test_notebook_and_ablation_configs():
     )
 
     shared = notebook_config(True, data="d")
-    assert (shared.size, shared.epochs, shared.channels) == (64, 3, 16)
+    assert (shared.size, shared.epochs, shared.model.channels) == (64, 3, 16)
     assert shared.preset_name == "smoke" and not shared.progress
     assert shared.threads is None and notebook_config(False, data="d").threads is None
     variant = ablation_config(True, data="d", rcam="none")
     assert variant.epochs == SMOKE_ABLATION_EPOCHS < SMOKE_MODEL["epochs"]
-    assert variant.rcam == "none" and variant.size == shared.size
+    assert variant.model.rcam == "none" and variant.size == shared.size
     assert ablation_config(True, data="d", epochs=5).epochs == 5
     larger = ablation_config(False, data="d")
     assert (
@@ -83,7 +83,7 @@ def test_second_call_loads_instead_of_training(smoke_data, tmp_path):
 def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
     cfg = tiny(smoke_data, epochs=2)
     folder = cached_run_dir(cfg, "tiny", tmp_path)
-    cut = train(cfg.replace(out=str(folder), max_steps=3))
+    cut = train(cfg.replace(out=str(folder)), max_steps=3)
     assert not cut.final.finished and cut.final.steps == 3
     done = train_or_load(cfg, "tiny", tmp_path)
     assert done.final.finished and list(done.history.epoch) == [1, 2]

@@ -102,3 +102,19 @@ def test_drawn_pair_is_deterministic():
     a = drawn_pair(64, seed=3, random_position=True)
     b = drawn_pair(64, seed=3, random_position=True)
     assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_device_policy_is_one_function_for_training_and_inference(monkeypatch):
+    from fsnet_core.runtime import resolve_device
+
+    model = FSNet(backbone="resnet18", channels=8).eval()
+    if not torch.cuda.is_available():
+        assert resolve_device() == torch.device("cpu")
+        assert FSNetPredictor(model, precision="float32").device == torch.device("cpu")
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            FSNetPredictor(model, device="cuda")  # a clear error, not one deep in a forward pass
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device("cuda", local_rank=1) == torch.device("cuda:1")  # a torchrun rank
+    assert resolve_device("cuda:0", local_rank=1) == torch.device("cuda:0")  # asked for by name
+    assert resolve_device("cpu", local_rank=1) == torch.device("cpu")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+from dataclasses import fields
 
 import pandas as pd
 import pytest
@@ -11,13 +13,14 @@ import torch
 
 from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.io import InputError
-from fsnet_core.model import FSNet
+from fsnet_core.model import FSNet, FSNetConfig
 from fsnet_core.model.io import load_model
 from fsnet_core.runtime import autocast_dtype
+from fsnet_core.train import TrainingDiverged, train
 from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
 from fsnet_core.train.config import PRESETS, TrainConfig
 from fsnet_core.train.data import SeededAugmentation
-from fsnet_core.train.loop import TrainingDiverged, forward_losses, train
+from fsnet_core.train.losses import forward_losses
 from fsnet_core.train.stages import merge_stage_weights, stage_inputs
 
 TINY_MODEL = dict(backbone="resnet18", channels=8, num_bpm=1)
@@ -72,7 +75,7 @@ def tiny_config(data: str, out, **changes) -> TrainConfig:
 def test_presets_are_valid_and_round_trip(name):
     cfg = TrainConfig.preset(name)
     assert cfg.preset_name == name
-    cfg.model_config()  # a buildable architecture
+    assert isinstance(cfg.model, FSNetConfig)  # a buildable architecture
     assert all(side % 32 == 0 for side in cfg.train_sizes())
     assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
@@ -82,7 +85,7 @@ def test_paper_preset_is_the_authors_schedule():
     assert cfg.stages == ("rgb", "flow", "finetune")
     assert (cfg.lr, cfg.momentum, cfg.weight_decay) == (2e-3, 0.9, 5e-4)
     assert cfg.train_sizes() == (256, 352, 448)
-    assert cfg.model_config().is_paper
+    assert cfg.model.is_paper
     # The authors call scheduler.step() at the start of each epoch: the 20th runs at 2e-4.
     assert [cfg.lr * cfg.lr_factor(e) for e in (0, 18, 19)] == pytest.approx([2e-3, 2e-3, 2e-4])
     assert cfg.replace(lr_decay_early=False).lr_factor(19) == 1.0
@@ -90,7 +93,7 @@ def test_paper_preset_is_the_authors_schedule():
 
 def test_smoke_preset_runs_from_scratch_on_cpu():
     cfg = TrainConfig.preset("smoke")
-    assert cfg.imagenet is False and cfg.data is None and cfg.backbone != "resnet50"
+    assert cfg.imagenet is False and cfg.data is None and cfg.model.backbone != "resnet50"
 
 
 @pytest.mark.parametrize("size", [64, 100, 128, 200, 352, 353, 500])
@@ -109,7 +112,9 @@ def test_bad_options_are_rejected():
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=1)
     with pytest.raises(ValueError, match="backbone"):
-        TrainConfig(backbone="vgg16")
+        TrainConfig().replace(backbone="vgg16")
+    with pytest.raises(ValueError, match=r"train\(config, max_steps=N\)"):
+        TrainConfig().replace(max_steps=3)  # a limit of one call now, not of the run
     with pytest.raises(ValueError, match="unknown preset"):
         TrainConfig.preset("huge")
 
@@ -214,7 +219,7 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_pat
     assert whole.final.finished and whole.final.steps == 8
     assert list(whole.history.lr) == pytest.approx([1e-2, 1e-3])  # decayed for the 2nd epoch
 
-    stopped = train(tiny_config(smoke_data, tmp_path / "split", max_steps=2, **schedule))
+    stopped = train(tiny_config(smoke_data, tmp_path / "split", **schedule), max_steps=2)
     assert not stopped.final.finished and stopped.final.steps == 2
     progress = read_checkpoint(stopped.last_checkpoint)["training"]["progress"]
     assert (progress["epoch"], progress["batch"]) == (0, 1)  # stopped mid-epoch
@@ -232,12 +237,123 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_pat
     pd.testing.assert_frame_equal(whole.history[cols], resumed.history[cols])
 
 
-def test_resuming_with_other_options_is_refused(smoke_data, tmp_path):
-    train(tiny_config(smoke_data, tmp_path, max_steps=1))
+@pytest.fixture(scope="module")
+def stopped_run(smoke_data, tmp_path_factory):
+    """A run folder stopped after its first optimizer step (no epoch ended): copy before use."""
+    out = tmp_path_factory.mktemp("stopped") / "run"
+    train(tiny_config(smoke_data, out), max_steps=1)
+    return out
+
+
+def _copy_run(stopped_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(stopped_run, out)
+    return out
+
+
+def test_resuming_with_other_options_is_refused(smoke_data, stopped_run, tmp_path):
+    out = _copy_run(stopped_run, tmp_path)
     with pytest.raises(InputError, match="lr"):
-        train(tiny_config(smoke_data, tmp_path, lr=0.5), resume=True)
+        train(tiny_config(smoke_data, out, lr=0.5), resume=True)
+    with pytest.raises(InputError, match=r"model\.num_bpm: 1 -> 2"):
+        train(tiny_config(smoke_data, out, num_bpm=2), resume=True)
     with pytest.raises(InputError, match="--resume"):
-        train(tiny_config(smoke_data, tmp_path))
+        train(tiny_config(smoke_data, out))
+
+
+def test_a_refused_command_leaves_the_run_record_alone(smoke_data, stopped_run, tmp_path):
+    # issue 11.2: config.json was rewritten by a command that was then refused
+    out = _copy_run(stopped_run, tmp_path)
+    record = (out / "config.json").read_bytes()
+    with pytest.raises(InputError, match="already holds a training run"):
+        train(tiny_config(smoke_data, out, epochs=16))
+    with pytest.raises(InputError, match="other training options"):
+        train(tiny_config(smoke_data, out, epochs=16, lr=0.5), resume=True)
+    assert (out / "config.json").read_bytes() == record
+    assert TrainConfig.from_dict(json.loads(record)).epochs == 1
+
+
+def test_resume_without_a_run_is_an_error_unless_asked_to_start(smoke_data, tmp_path):
+    # issue 11.7: --resume into a mistyped folder started from scratch without a word
+    typo = tmp_path / "rnu"
+    with pytest.raises(InputError, match=r"rnu: holds no run to resume.*--resume-or-start"):
+        train(tiny_config(smoke_data, typo), resume=True)
+    assert not typo.exists()  # nothing written
+    started = train(tiny_config(smoke_data, typo), resume="or-start", max_steps=1)
+    assert started.final.steps == 1 and (typo / "finetune" / "last.pt").is_file()
+    continued = train(tiny_config(smoke_data, typo), resume="or-start")
+    assert continued.final.finished and continued.final.steps == 2  # continued, not restarted
+    with pytest.raises(ValueError, match="resume must be"):
+        train(tiny_config(smoke_data, typo), resume="yes")
+
+
+def test_max_steps_limits_one_call_and_is_not_kept_with_the_run(smoke_data, stopped_run, tmp_path):
+    # issue 11.8: max_steps was saved and counted absolute steps, so every resume stopped at once
+    out = _copy_run(stopped_run, tmp_path)
+    assert "max_steps" not in json.loads((out / "config.json").read_text())
+    assert "max_steps" not in read_checkpoint(out / "finetune" / "last.pt")["training"]["config"]
+    again = train(tiny_config(smoke_data, out), resume=True, max_steps=1)
+    assert again.final.steps == 2 and not again.final.finished  # one more step, not zero
+    assert train(tiny_config(smoke_data, out), resume=True).final.finished
+
+
+def test_a_run_written_before_the_nested_model_config_resumes(smoke_data, stopped_run, tmp_path):
+    # runs started with the flat config (backbone ... bpm and max_steps at the top) still resume
+    out = _copy_run(stopped_run, tmp_path)
+    last = out / "finetune" / "last.pt"
+    payload = torch.load(last, weights_only=True)
+    flat = dict(payload["training"]["config"])
+    flat.update(flat.pop("model"))
+    del flat["ppm_bins"]  # not saved then; the default was always used
+    payload["training"]["config"] = {**flat, "max_steps": 1}
+    torch.save(payload, last)
+    (out / "config.json").write_text(json.dumps({**flat, "max_steps": 1}))
+    config = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    config = config.replace(out=str(out))  # the copy's folder
+    assert config == tiny_config(smoke_data, out)
+    assert train(config, resume=True).final.finished
+
+
+def test_train_config_holds_the_model_config_and_cannot_disagree_with_it(smoke_data, tmp_path):
+    # issue 10.2: one model configuration; TrainConfig re-declared its fields and lost ppm_bins
+    model_fields = {f.name for f in fields(FSNetConfig)}
+    assert not model_fields & {f.name for f in fields(TrainConfig)} - {"model"}
+    other = dict(
+        backbone="resnet34", channels=12, num_bpm=3, rcam="none", bpm="purify", ppm_bins=(1, 3)
+    )
+    assert set(other) == model_fields  # every field of the model is reachable ...
+    assert TrainConfig.preset("paper", **other).model == FSNetConfig(**other)  # ... as shorthand
+    assert TrainConfig().replace(**other).model == FSNetConfig(**other)
+    assert TrainConfig(model=FSNetConfig(**other)).model == FSNetConfig(**other)
+    assert TrainConfig().replace(model=FSNetConfig(num_bpm=2), rcam="none").model == FSNetConfig(
+        num_bpm=2, rcam="none"
+    )
+    cfg = tiny_config(smoke_data, tmp_path, ppm_bins=(1, 3), rcam="appearance_to_motion")
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    result = train(cfg, max_steps=1)
+    assert result.model.config == cfg.model  # the model trained is exactly config.model
+    assert load_model(result.last_checkpoint).config == cfg.model
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["model"]["ppm_bins"] == [1, 3]
+    assert TrainConfig.from_dict(saved) == cfg
+
+
+def test_stale_temporaries_of_a_killed_save_are_removed_at_start(smoke_data, stopped_run, tmp_path):
+    # issue 11.9: a SIGKILL during a checkpoint save left a full-size .last.pt.*.tmp for good
+    out = _copy_run(stopped_run, tmp_path)
+    stale = [out / "finetune" / ".last.pt.k2x9q1.tmp", out / ".config.json.a8b7c6.tmp"]
+    stale.append(out / "finetune" / ".best.pt.zz.tmp")
+    for path in stale:
+        path.write_bytes(b"\0" * 4096)
+    others = [out / "finetune" / "notes.tmp", out / ".last.pt.tmp", out / "finetune" / "mine.txt"]
+    for path in others:
+        path.write_text("not the package's")
+    with pytest.raises(InputError):  # a refused command touches nothing
+        train(tiny_config(smoke_data, out, lr=0.5), resume=True)
+    assert all(path.exists() for path in stale)
+    train(tiny_config(smoke_data, out), resume=True)
+    assert not any(path.exists() for path in stale)
+    assert all(path.read_text() == "not the package's" for path in others)
 
 
 @pytest.mark.slow
@@ -273,7 +389,7 @@ def test_three_stages_merge_into_the_finetuning(smoke_data, tmp_path):
     # finetuning moved away from exactly that merged start
     final = result.model.state_dict()
     assert not torch.equal(final["motion.conv1.weight"], start.state_dict()["motion.conv1.weight"])
-    assert result.model.config == cfg.model_config()
+    assert result.model.config == cfg.model
     assert all(math.isfinite(j) for j in result.history.val_J)
 
 
@@ -300,6 +416,33 @@ def test_cli_trains_one_tiny_epoch_end_to_end(smoke_data, tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
     assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
     assert "finetune: finished" in capsys.readouterr().out
+
+
+def test_cli_max_steps_then_resume_goes_to_the_end(smoke_data, tmp_path, capsys):
+    # issue 11.8 and 11.12: a plain --resume of a --max-steps run stopped again after one step;
+    # a run stopped before its first validation printed "best val J -inf"
+    from fsnet_core.cli import main
+
+    out = tmp_path / "run"
+    args = ["train", "--preset", "smoke", "--data", smoke_data, "--out", str(out)]
+    args += ["--epochs", "1", "--size", "64", "--channels", "8", "--num-bpm", "1"]
+    args += ["--batch-size", "4", "--threads", "1", "--precision", "float32", "--no-progress"]
+    assert main(args + ["--max-steps", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "stopped after step 1" in printed and "no epoch validated yet" in printed
+    assert "inf" not in printed
+    assert main(["train", "--out", str(out), "--resume", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "finetune: finished" in printed and "best val J" in printed
+
+
+def test_cli_resume_of_a_folder_without_a_run_fails(smoke_data, tmp_path, capsys):
+    from fsnet_core.cli import main
+
+    out = tmp_path / "typo"
+    assert main(["train", "--data", smoke_data, "--out", str(out), "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert str(out) in err and "--resume-or-start" in err and not out.exists()
 
 
 def test_float32_training_runs_without_autocast():

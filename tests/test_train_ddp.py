@@ -15,7 +15,7 @@ RANK_SCRIPT = textwrap.dedent(
     import os, sys
     import torch
     from fsnet_core.train.config import TrainConfig
-    from fsnet_core.train.loop import train
+    from fsnet_core.train import train
 
     data, out = sys.argv[1], sys.argv[2]
     cfg = TrainConfig.preset(

@@ -6,6 +6,7 @@ Examples::
     fsnet train --preset colab --data DAVIS --init FSNet.pth --out runs/colab
     fsnet train --preset paper --data DAVIS --static-data DUTS-TR --out runs/paper
     fsnet train --out runs/smoke --resume                   # continue a stopped run
+    fsnet train --out runs/smoke --resume --max-steps 500   # ... for 500 more steps
     torchrun --nproc_per_node 2 -m fsnet_core train --preset paper ...
 """
 
@@ -16,6 +17,7 @@ import json
 from pathlib import Path
 
 # (flag, TrainConfig field, type, help): options that override the preset when given.
+# The model's fields (backbone ... bpm) change ``TrainConfig.model``.
 OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
     ("--epochs", "epochs", int, "epochs per stage"),
     ("--batch-size", "batch_size", int, "samples per batch (per process under torchrun)"),
@@ -23,9 +25,11 @@ OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
     ("--lr", "lr", float, "initial SGD learning rate (paper: 2e-3)"),
     ("--lr-step", "lr_step", int, "epochs between learning-rate decays (paper: 20)"),
     ("--accumulate", "accumulate", int, "passes (batch x scale) summed per optimizer step"),
-    ("--backbone", "backbone", str, "resnet18, resnet34 or resnet50"),
+    ("--backbone", "backbone", str, "depth of the ResNet streams (paper: resnet50)"),
     ("--channels", "channels", int, "width of the BPM pyramid (paper: 32)"),
     ("--num-bpm", "num_bpm", int, "number of BPMs (paper: 4)"),
+    ("--rcam", "rcam", str, "which attention RCAM exchanges (paper: full)"),
+    ("--bpm", "bpm", str, "which purification each BPM does (paper: both)"),
     ("--precision", "precision", str, "auto, float32, bfloat16 or float16"),
     ("--seed", "seed", int, "seed for weights, data order and RNGs"),
     ("--threads", "threads", int, "torch CPU threads"),
@@ -36,14 +40,16 @@ OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
     ("--init", "init_weights", str, "checkpoint to start from (this package's or the authors')"),
     ("--rgb-weights", "rgb_weights", str, "stage 1 checkpoint for the stage 3 merge"),
     ("--flow-weights", "flow_weights", str, "stage 2 checkpoint for the stage 3 merge"),
-    ("--max-steps", "max_steps", int, "stop (and save) after this many optimizer steps"),
     ("--checkpoint-every", "checkpoint_every", int, "also save last.pt every N steps"),
     ("--val-max-frames", "val_max_frames", int, "validate on at most N frames (0: all)"),
 )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from ..model.config import BACKBONES, BPM_MODES, RCAM_MODES
     from ..train.config import PRESETS, STAGE_HELP, STAGES
+
+    choices = {"backbone": BACKBONES, "rcam": RCAM_MODES, "bpm": BPM_MODES}
 
     p = sub.add_parser(
         "train",
@@ -61,9 +67,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run only this stage (repeatable); "
         + "; ".join(f"{k}: {v}" for k, v in STAGE_HELP.items()),
     )
-    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    resume = p.add_mutually_exclusive_group()
+    resume.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out exactly (an error when --out holds none)",
+    )
+    resume.add_argument(
+        "--resume-or-start",
+        action="store_true",
+        help="continue the run in --out, or start it when there is none yet",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        help="stop (and save) after this many optimizer steps of this command; not kept "
+        "with the run, so a later --resume goes on to the end",
+    )
     for flag, field, kind, text in OVERRIDES:
-        p.add_argument(flag, dest=field, type=kind, default=None, help=text)
+        p.add_argument(
+            flag, dest=field, type=kind, default=None, choices=choices.get(field), help=text
+        )
     p.add_argument(
         "--scales", type=float, nargs="+", help="multi-scale factors (paper: 0.75 1 1.25)"
     )
@@ -91,7 +115,7 @@ def build_config(args: argparse.Namespace):
     if args.stage:
         changes["stages"] = tuple(dict.fromkeys(args.stage))
     saved = args.out / "config.json" if args.out is not None else None
-    if args.resume and saved is not None and saved.is_file():
+    if (args.resume or args.resume_or_start) and saved is not None and saved.is_file():
         base = TrainConfig.from_dict(json.loads(saved.read_text()))
     else:
         base = TrainConfig.preset(args.preset)
@@ -101,15 +125,20 @@ def build_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..train.loop import train
+    from ..train.trainer import train
 
     config = build_config(args)
-    result = train(config, resume=args.resume)
+    resume = "or-start" if args.resume_or_start else args.resume
+    result = train(config, resume=resume, max_steps=args.max_steps)
     for stage, r in result.stages.items():
         state = "finished" if r.finished else f"stopped after step {r.steps} (resume with --resume)"
-        print(f"{stage}: {state}; best val J {r.best_j:.3f}; history {r.history_csv}")
+        score = f"best val J {r.best_j:.3f}" if r.validated else "no epoch validated yet"
+        print(f"{stage}: {state}; {score}; history {r.history_csv}")
         print(
             f"  last {r.last_checkpoint}"
             + (f", best {r.best_checkpoint}" if r.best_checkpoint else "")
         )
+    for stage in config.stages:
+        if stage not in result.stages:
+            print(f"{stage}: not started (resume with --resume)")
     return 0

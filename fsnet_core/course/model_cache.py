@@ -26,7 +26,7 @@ from ..train.config import TrainConfig
 from .paths import checkout_root
 
 if TYPE_CHECKING:
-    from ..train.loop import TrainResult
+    from ..train.results import TrainResult
 
 # Options that change where or how fast a run goes, never the weights it ends with.
 NOT_IN_KEY = ("out", "progress", "threads", "num_workers", "device", "preset_name")
@@ -67,7 +67,8 @@ def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
     ``smoke``: :data:`SMOKE_MODEL` (about a minute on two CPU cores); otherwise the
     ``smoke`` training preset as it stands (minutes on a GPU, tens on a CPU), which
     reaches a better validation J. ``overrides`` change any
-    :class:`~fsnet_core.train.config.TrainConfig` field (``rcam=...`` for a variant).
+    :class:`~fsnet_core.train.config.TrainConfig` field, or of its model
+    (``rcam=...`` for a variant).
     """
     base = dict(SMOKE_MODEL) if smoke else {"threads": None}
     base.update(overrides)
@@ -111,13 +112,13 @@ def train_or_load(
 ) -> TrainResult:
     """Train ``config`` into its cache folder, or load the run already there.
 
-    Returns the :class:`~fsnet_core.train.loop.TrainResult` either way (its
+    Returns the :class:`~fsnet_core.train.results.TrainResult` either way (its
     ``model`` in eval mode, its ``history`` with one row per epoch).
     """
-    from ..train.loop import train
+    from ..train.trainer import train
 
     out = cached_run_dir(config, name, cache_dir)
-    return train(config.replace(out=str(out)), resume=True)
+    return train(config.replace(out=str(out)), resume="or-start")
 
 
 __all__ = [

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import torch
 
+from ..runtime import resolve_device
+
 METHODS: tuple[str, ...] = ("dis", "farneback", "raft-small", "raft-large")
 
 
@@ -180,7 +182,7 @@ class RAFTEstimator(FlowEstimator):
     ) -> None:
         builder, weights = _raft_builder(size)
         self.name = f"raft-{size}"
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device or "auto")
         self.batch_size = batch_size or (4 if self.device.type == "cuda" else 1)
         self.num_flow_updates = num_flow_updates
         self._preprocess = weights.transforms()

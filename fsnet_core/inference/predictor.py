@@ -20,7 +20,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..model.fsnet import FSNetOutput
-from ..runtime import Precision, resolve_precision
+from ..runtime import Precision, resolve_device, resolve_precision
 from .onednn import pack_convolutions, packing_supported
 
 
@@ -59,7 +59,8 @@ class FSNetPredictor:
 
     ``predictor(image, flow)`` returns float32 logits as an :class:`FSNetOutput`;
     :meth:`probabilities` and :meth:`masks` give sigmoid maps and binary masks.
-    ``precision="auto"`` picks the fastest dtype the device computes natively;
+    ``device`` and ``precision`` follow :mod:`fsnet_core.runtime` (``None`` and ``"auto"``:
+    the GPU if there is one, and the fastest dtype the device computes natively);
     ``pack=False`` keeps PyTorch's own convolutions (for comparison).
     """
 
@@ -73,7 +74,7 @@ class FSNetPredictor:
         compile: bool = False,
         pack: bool = True,
     ) -> None:
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device or "auto")
         self.dtype = resolve_precision(precision, self.device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         net = copy.deepcopy(model).float().eval()

@@ -2,9 +2,13 @@
 
 ``from fsnet_core.train import TrainConfig, train``;
 ``train(TrainConfig.preset("smoke", out="runs/smoke"))`` returns a
-:class:`~fsnet_core.train.loop.TrainResult` (history DataFrame, checkpoint
-paths, the trained model). The loop is imported on first use, so that the
-``fsnet`` command stays quick to start.
+:class:`~fsnet_core.train.results.TrainResult` (history DataFrame, checkpoint
+paths, the trained model). Modules: ``config`` (the run's options, the model's
+:class:`~fsnet_core.model.config.FSNetConfig` inside), ``setup`` (checks before
+anything is written, seeding, starting weights), ``trainer`` (the loop),
+``losses``, ``results``, ``checkpoint``, ``data``, ``stages``, ``validate``,
+``logs``, ``distributed``, ``ablations``. The loop is imported on first use,
+so that the ``fsnet`` command stays quick to start.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from typing import Any
 from .config import PRESETS, STAGES, TrainConfig
 
 _LAZY = {
-    "train": "loop",
-    "TrainResult": "loop",
-    "StageResult": "loop",
-    "TrainingDiverged": "loop",
-    "seed_everything": "loop",
+    "train": "trainer",
+    "TrainingDiverged": "trainer",
+    "TrainResult": "results",
+    "StageResult": "results",
+    "seed_everything": "setup",
     "merge_stage_weights": "stages",
     "merge_stage_checkpoints": "stages",
     "validate": "validate",

@@ -7,6 +7,11 @@ every 20 epochs applied one epoch early as the authors' ``scheduler.step()``
 at the *start* of each epoch does (so their 20th epoch runs at 2e-4), and the
 three stages: RGB pretraining, flow pretraining, finetuning.
 
+The architecture is an :class:`~fsnet_core.model.config.FSNetConfig` held
+whole in ``TrainConfig.model``, so the model a run trains is exactly
+``config.model``. ``preset`` and ``replace`` also take that config's field
+names (``num_bpm=2``, ``rcam="none"``, ...) as shorthand for changing it.
+
 Presets (``TrainConfig.preset(name, **overrides)``):
 
 * ``smoke``: minutes on a CPU, from scratch (no ImageNet weights offline),
@@ -33,11 +38,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..model.config import FSNetConfig
+from ..runtime import PRECISIONS
 
 Stage = Literal["rgb", "flow", "finetune"]
 STAGES: tuple[str, ...] = ("rgb", "flow", "finetune")
-Precision = Literal["auto", "float32", "bfloat16", "float16"]
-PRECISIONS: tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+MODEL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(FSNetConfig))
+# Options that used to be fields and are not any more: what to use instead.
+MOVED = {
+    "max_steps": "max_steps limits one call, not the run: train(config, max_steps=N)",
+}
 
 STAGE_HELP = {
     "rgb": "stage 1: frames (and static saliency images) fed to both streams",
@@ -61,7 +70,8 @@ class TrainConfig:
             seeded per (seed, epoch, sample), so resuming stays exact.
         num_workers: DataLoader worker processes.
     Model:
-        backbone, channels, num_bpm, rcam, bpm: the :class:`FSNetConfig` fields.
+        model: the architecture (:class:`FSNetConfig`: backbone, channels, num_bpm,
+            rcam, bpm, ppm_bins); ``preset``/``replace`` take those names directly.
         imagenet: start the three ResNet streams from ImageNet weights (a path reads a file).
         init_weights: a checkpoint (this package's or the authors') to start every stage from.
         rgb_weights, flow_weights: stage 1 / stage 2 checkpoints merged for stage 3;
@@ -80,13 +90,11 @@ class TrainConfig:
             autocast on CPUs with native bfloat16 (AVX512-BF16, AMX), else float32;
             ``bfloat16`` and ``float16`` force a dtype; ``float32`` turns autocast off.
         channels_last: NHWC memory layout for model and inputs.
-        deterministic: see :func:`fsnet_core.train.loop.seed_everything`.
+        deterministic: see :func:`fsnet_core.train.setup.seed_everything`.
         seed: seeds weights, data order and every RNG.
         threads: torch CPU threads (``None`` leaves torch's default).
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         checkpoint_every: also save ``last.pt`` every N optimizer steps (0: epoch ends only).
-        max_steps: stop (and save) after this many optimizer steps of a stage; for tests
-            and for splitting a run across sessions.
         val_max_frames: validate on at most this many frames (evenly spaced); 0 = all.
         progress: show tqdm progress bars.
     """
@@ -100,11 +108,7 @@ class TrainConfig:
     augment: bool = False
     num_workers: int = 0
 
-    backbone: str = "resnet50"
-    channels: int = 32
-    num_bpm: int = 4
-    rcam: str = "full"
-    bpm: str = "both"
+    model: FSNetConfig = field(default_factory=FSNetConfig)
     imagenet: bool | str = True
     init_weights: str | None = None
     rgb_weights: str | None = None
@@ -130,12 +134,13 @@ class TrainConfig:
     threads: int | None = None
     device: str = "auto"
     checkpoint_every: int = 0
-    max_steps: int | None = None
     val_max_frames: int = 0
     progress: bool = True
     preset_name: str = field(default="paper", compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.model, FSNetConfig):
+            raise TypeError(f"model must be an FSNetConfig, got {type(self.model).__name__}")
         object.__setattr__(self, "stages", tuple(self.stages))
         object.__setattr__(self, "scales", tuple(float(s) for s in self.scales))
         bad = [s for s in self.stages if s not in STAGES]
@@ -157,20 +162,8 @@ class TrainConfig:
             raise ValueError(f"size must be at least 32, got {self.size}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
-        self.model_config()  # validates backbone, channels, rcam, bpm
 
     # ------------------------------------------------------------------ derived
-
-    def model_config(self) -> FSNetConfig:
-        return FSNetConfig(
-            backbone=self.backbone,  # type: ignore[arg-type]
-            channels=self.channels,
-            num_bpm=self.num_bpm,
-            rcam=self.rcam,  # type: ignore[arg-type]
-            bpm=self.bpm,  # type: ignore[arg-type]
-        )
 
     def train_sizes(self) -> tuple[int, ...]:
         """The multi-scale input sides: ``size * scale`` rounded to a multiple of 32 (min 32)."""
@@ -183,10 +176,21 @@ class TrainConfig:
     # ------------------------------------------------------------------ construction
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with some fields changed (validated again); unknown names raise."""
+        """A copy with some fields changed (validated again); unknown names raise.
+
+        :class:`FSNetConfig` field names change ``model`` (after ``model=`` when both
+        are given): ``config.replace(num_bpm=2)`` is
+        ``config.replace(model=config.model.replace(num_bpm=2))``.
+        """
+        model = {k: changes.pop(k) for k in MODEL_FIELDS if k in changes}
         unknown = set(changes) - {f.name for f in fields(self)}
         if unknown:
-            raise ValueError(f"unknown training options: {sorted(unknown)}")
+            hints = [MOVED[k] for k in sorted(unknown) if k in MOVED]
+            raise ValueError(
+                f"unknown training options: {sorted(unknown)}" + "".join(f"; {h}" for h in hints)
+            )
+        if model:
+            changes["model"] = changes.get("model", self.model).replace(**model)
         return replace(self, **changes)
 
     @classmethod
@@ -197,14 +201,24 @@ class TrainConfig:
         return PRESETS[name].replace(**overrides)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values; the architecture nested under ``"model"``."""
         d = asdict(self)
         d["stages"], d["scales"] = list(self.stages), list(self.scales)
+        d["model"] = self.model.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        """Read :meth:`to_dict`'s output, or the flat dict of runs written before ``model``.
+
+        Older files named the architecture's fields at the top level and held
+        ``max_steps``; the first are read into ``model``, the second is dropped.
+        Other unknown keys are ignored.
+        """
+        model = dict(d.get("model") or {})
+        model.update({k: d[k] for k in MODEL_FIELDS if k in d})
+        known = {f.name for f in fields(cls)} - {"model"}
+        return cls(model=FSNetConfig.from_dict(model), **{k: v for k, v in d.items() if k in known})
 
     def save_json(self, path: str | Path) -> Path:
         from ..io import atomic_write
@@ -230,9 +244,7 @@ PRESETS: dict[str, TrainConfig] = {
     "smoke": TrainConfig(
         preset_name="smoke",
         out="runs/smoke",
-        backbone="resnet18",
-        channels=32,
-        num_bpm=2,
+        model=FSNetConfig(backbone="resnet18", channels=32, num_bpm=2),
         imagenet=False,
         stages=("finetune",),
         epochs=16,

@@ -3,10 +3,11 @@
 ``torchrun --nproc_per_node N -m fsnet_core train ...`` starts N processes
 with ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` set; :func:`init_distributed`
 reads them, joins the process group (NCCL on GPUs, gloo on CPUs) and pins
-each process to its GPU. Without those variables everything here is a no-op
-and training runs in one process. Each rank reads its own shard of every
-epoch (see ``ResumableSampler``); gradients are averaged by DDP, and rank 0
-alone validates, logs and writes checkpoints.
+each process to its GPU (:func:`fsnet_core.runtime.resolve_device` of its
+``local_rank``). Without those variables everything here is a no-op and
+training runs in one process. Each rank reads its own shard of every epoch
+(see ``ResumableSampler``); gradients are averaged by DDP, and rank 0 alone
+validates, logs and writes checkpoints.
 """
 
 from __future__ import annotations
@@ -33,19 +34,10 @@ class DistInfo:
     def is_main(self) -> bool:
         return self.rank == 0
 
-
-def resolve_device(device: str, info: DistInfo) -> torch.device:
-    """``auto`` is this rank's GPU when CUDA is available, else the CPU."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and info.enabled:
-        device = f"cuda:{info.local_rank}"
-    resolved = torch.device(device)
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(f"device {device!r} requested but CUDA is not available")
-        torch.cuda.set_device(resolved)
-    return resolved
+    @property
+    def device_index(self) -> int | None:
+        """The GPU a bare ``cuda`` means for this process: its local rank when distributed."""
+        return self.local_rank if self.enabled else None
 
 
 def dist_info() -> DistInfo:
@@ -58,7 +50,12 @@ def dist_info() -> DistInfo:
 
 
 def init_distributed(info: DistInfo, device: torch.device) -> bool:
-    """Join the process group (NCCL on GPUs, gloo on CPUs); True when this call created it."""
+    """Pin this process to its GPU and join the process group (NCCL on GPUs, gloo on CPUs).
+
+    Returns True when this call created the group.
+    """
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
     if not info.enabled or dist.is_initialized():
         return False
     dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

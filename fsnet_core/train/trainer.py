@@ -15,30 +15,24 @@ A run folder holds one sub-folder per stage::
     RUN/rgb/{last.pt, best.pt, history.csv, tensorboard/}
     RUN/flow/...
     RUN/finetune/...
+
+The checks and set-up before the first step are in :mod:`.setup`, the loss
+in :mod:`.losses`, what a run returns in :mod:`.results`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import torch
-import torch.nn.functional as F
-from torch import nn
 from tqdm.auto import tqdm
 
-from ..io import InputError
 from ..model import FSNet
-from ..model.official import CheckpointMismatch
-from ..runtime import autocast_context, autocast_dtype
+from ..runtime import autocast_dtype, resolve_device
 from .checkpoint import (
     BEST,
     LAST,
@@ -59,175 +53,36 @@ from .distributed import (
     broadcast_object,
     dist_info,
     init_distributed,
-    resolve_device,
     shutdown,
     wrap_model,
 )
 from .logs import HISTORY_CSV, RunLogger, history_frame, write_history
-from .stages import merge_stage_checkpoints, stage_inputs, stage_state
+from .losses import forward_losses, resize_square
+from .results import StageResult, TrainResult
+from .setup import (
+    RESUME_OR_START,
+    Resume,
+    check_resumable,
+    check_run_folder,
+    initial_model,
+    record_run,
+    seed_everything,
+)
+from .stages import stage_inputs
 from .validate import validate
 
 BatchHook = Callable[[int, dict[str, Any]], dict[str, Any]]
-
-# Options that may differ between a run and its resumption without changing the result.
-RESUMABLE_CHANGES = frozenset(
-    {"out", "data", "epochs", "max_steps", "checkpoint_every", "progress", "num_workers"}
-    | {"device", "threads", "preset_name", "static_data", "rgb_weights", "flow_weights"}
-    | {"init_weights", "imagenet", "stages"}
-)
 
 
 class TrainingDiverged(RuntimeError):
     """The loss (or a weight) became NaN or infinite; the last good checkpoint is kept."""
 
 
-@dataclass
-class StageResult:
-    stage: str
-    folder: Path
-    history: pd.DataFrame
-    last_checkpoint: Path
-    best_checkpoint: Path | None
-    best_j: float
-    steps: int
-    finished: bool  # False when stopped early by ``max_steps``
-
-    @property
-    def history_csv(self) -> Path:
-        return self.folder / HISTORY_CSV
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` returns: per-stage results and the final model (in eval mode)."""
-
-    out: Path
-    config: TrainConfig
-    stages: dict[str, StageResult] = field(default_factory=dict)
-    model: FSNet | None = None
-
-    @property
-    def final(self) -> StageResult:
-        return list(self.stages.values())[-1]
-
-    @property
-    def history(self) -> pd.DataFrame:
-        frames = [r.history for r in self.stages.values() if not r.history.empty]
-        return pd.concat(frames, ignore_index=True) if frames else history_frame([])
-
-    @property
-    def history_csv(self) -> Path:
-        return self.final.history_csv
-
-    @property
-    def best_checkpoint(self) -> Path | None:
-        return self.final.best_checkpoint
-
-    @property
-    def last_checkpoint(self) -> Path:
-        return self.final.last_checkpoint
-
-    @property
-    def best_j(self) -> float:
-        return self.final.best_j
-
-
-def seed_everything(seed: int, deterministic: bool = False) -> None:
-    """Seed Python, NumPy and torch; with ``deterministic``, also forbid non-deterministic kernels.
-
-    Seeding alone fixes the initial weights and the data order (which depends
-    only on seed and epoch), and on a CPU with a fixed thread count a run is
-    then bitwise repeatable. Deterministic mode adds what GPUs need:
-    ``torch.use_deterministic_algorithms(True, warn_only=True)`` (the backward
-    passes of bilinear upsampling and adaptive pooling have no deterministic
-    CUDA kernel; they run with a warning rather than stop the run), cuDNN in
-    deterministic mode without autotuning, and ``CUBLAS_WORKSPACE_CONFIG``.
-    It costs speed; the default leaves cuDNN autotuning on.
-    """
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 - the global RNG that other code may draw from
-    torch.manual_seed(seed)
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
-    else:
-        torch.use_deterministic_algorithms(False)
-        torch.backends.cudnn.deterministic = False
-        torch.backends.cudnn.benchmark = True
-
-
-def resize_square(x: torch.Tensor, side: int) -> torch.Tensor:
-    """Bilinear resize to ``side x side`` (align_corners=True, as the authors' ``F.upsample``)."""
-    if x.shape[-2:] == (side, side):
-        return x
-    return F.interpolate(x, size=(side, side), mode="bilinear", align_corners=True)
-
-
-def forward_losses(
-    model: nn.Module,
-    image: torch.Tensor,
-    flow: torch.Tensor,
-    mask: torch.Tensor,
-    device: torch.device,
-    dtype: torch.dtype | None = None,
-) -> torch.Tensor:
-    """BCE-with-logits of the appearance and of the motion output against ``mask``: ``[2]``.
-
-    The network runs under autocast when ``dtype`` is given; the losses are
-    always computed in float32. Their sum is what the authors back-propagate.
-    """
-    with autocast_context(device, dtype):
-        out = model(image, flow)
-    return torch.stack(
-        [
-            F.binary_cross_entropy_with_logits(out.appearance.float(), mask),
-            F.binary_cross_entropy_with_logits(out.motion.float(), mask),
-        ]
-    )
-
-
-def initial_model(config: TrainConfig, stage: str, out: Path) -> tuple[FSNet, str]:
-    """A fresh model for ``stage`` and a sentence saying where its weights came from.
-
-    Stage 3 merges the stage 1 and stage 2 checkpoints when both exist;
-    otherwise ``init_weights`` is loaded when given, else ImageNet or random weights.
-    """
-    cfg = config.model_config()
-    rgb = config.rgb_weights or (out / "rgb" / LAST if (out / "rgb" / LAST).is_file() else None)
-    flow = config.flow_weights or (out / "flow" / LAST if (out / "flow" / LAST).is_file() else None)
-    if stage == "finetune" and rgb and flow:
-        model = FSNet(cfg)
-        merge_stage_checkpoints(model, rgb, flow)
-        return model, f"stage 1 weights from {rgb}, motion stream from {flow} (no BN statistics)"
-    if config.init_weights:
-        model = FSNet(cfg)
-        try:
-            model.load_state_dict(stage_state(config.init_weights), strict=True)
-        except RuntimeError as exc:
-            raise CheckpointMismatch(
-                f"{config.init_weights}: does not fit the configured model {cfg}: {exc}"
-            ) from exc
-        return model, f"weights from {config.init_weights}"
-    if config.imagenet:
-        return FSNet(cfg, imagenet=config.imagenet), "ImageNet-initialised ResNet streams"
-    return FSNet(cfg), "random initialisation (from scratch)"
-
-
-def check_resumable(payload: dict[str, Any], config: TrainConfig, path: Path) -> None:
-    saved = payload["training"]["config"]
-    now = config.to_dict()
-    diffs = sorted(k for k in now if k not in RESUMABLE_CHANGES and saved.get(k) != now[k])
-    if diffs:
-        shown = ", ".join(f"{k}: {saved.get(k)!r} -> {now[k]!r}" for k in diffs)
-        raise InputError(
-            path, f"was written with other training options ({shown}); resume with the same ones"
-        )
-
-
 class StageTrainer:
-    """Everything one stage needs, built once; :meth:`run` trains it to the end (or max_steps)."""
+    """Everything one stage needs, built once; :meth:`run` trains it to the end (or max_steps).
+
+    ``max_steps`` counts the optimizer steps of this call, not of the stage.
+    """
 
     def __init__(
         self,
@@ -236,8 +91,9 @@ class StageTrainer:
         root: Path,
         info: DistInfo,
         device: torch.device,
-        resume: bool,
+        resume: Resume,
         batch_hook: BatchHook | None = None,
+        max_steps: int | None = None,
     ) -> None:
         self.config, self.stage, self.info, self.device = config, stage, info, device
         self.out = Path(config.out)
@@ -247,53 +103,63 @@ class StageTrainer:
         self.layout = torch.channels_last if config.channels_last else torch.contiguous_format
         self.sizes = config.train_sizes()
         last = self.folder / LAST
-        resuming = resume and last.is_file()
-        if last.is_file() and not resume:
-            raise InputError(
-                self.folder,
-                "already holds a training run; pass --resume (resume=True) to continue it, "
-                "or choose another output folder",
-            )
-
+        resuming = bool(resume) and last.is_file()
         torch.manual_seed(config.seed)  # the same initial weights on every rank
-        if resuming:
-            self.net, self.init_note = FSNet(config.model_config()), f"resumed from {last}"
-        else:
-            self.net, self.init_note = initial_model(config, stage, self.out)
-        self.net.to(device=device, memory_format=self.layout)
-        self.optimizer = torch.optim.SGD(
-            self.net.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            weight_decay=config.weight_decay,
-            foreach=True,  # one fused update over all tensors: twice as fast on CPUs too
-        )
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, config.lr_factor)
-        use_scaler = self.dtype == torch.float16 and device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
-        self.progress = Progress(stage)
-        if resuming:
-            payload = read_checkpoint(last)
-            check_resumable(payload, config, last)
-            self.progress = restore_checkpoint(
-                payload,
-                self.net,
-                optimizer=self.optimizer,
-                scheduler=self.scheduler,
-                scaler=self.scaler,
-            )
+        self._build_model(resuming)
+        self._build_optimizer()
+        self.progress = self._restore(last) if resuming else Progress(stage)
         self.model = wrap_model(self.net, info, device)
-
-        train_set, val_set = stage_datasets(config, stage, root)
-        self.sampler = ResumableSampler(
-            len(train_set), seed=config.seed, rank=info.rank, world_size=info.world_size
-        )
-        self.train_set = train_set
-        self.train_batches = train_loader(train_set, config, self.sampler, device.type == "cuda")
-        self.val_batches = val_loader(val_set, config)
+        self._build_data(root)
         self.logger = RunLogger(self.folder, enabled=info.is_main)
         self.pending = 0  # passes back-propagated since the last optimizer step
-        self.saved_step = self.progress.step
+        self.saved_step = self.first_step = self.progress.step
+        self.stop_step = None if max_steps is None else self.first_step + max_steps
+
+    def _build_model(self, resuming: bool) -> None:
+        """``self.net`` on the device: the stage's starting weights (a resumed run's come later)."""
+        if resuming:
+            self.net = FSNet(self.config.model)
+            self.init_note = f"resumed from {self.folder / LAST}"
+        else:
+            self.net, self.init_note = initial_model(self.config, self.stage, self.out)
+        self.net.to(device=self.device, memory_format=self.layout)
+
+    def _build_optimizer(self) -> None:
+        """SGD, the per-epoch step schedule, and a gradient scaler for float16 on CUDA."""
+        cfg = self.config
+        self.optimizer = torch.optim.SGD(
+            self.net.parameters(),
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            weight_decay=cfg.weight_decay,
+            foreach=True,  # one fused update over all tensors: twice as fast on CPUs too
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, cfg.lr_factor)
+        use_scaler = self.dtype == torch.float16 and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda") if use_scaler else None
+
+    def _restore(self, last: Path) -> Progress:
+        """Weights, optimizer, schedule, scaler and RNGs from ``last``; returns where it stood."""
+        payload = read_checkpoint(last)
+        check_resumable(payload, self.config, last)
+        return restore_checkpoint(
+            payload,
+            self.net,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            scaler=self.scaler,
+        )
+
+    def _build_data(self, root: Path) -> None:
+        """The stage's training loader (this rank's shard, resumable) and validation loader."""
+        cfg, info = self.config, self.info
+        self.train_set, val_set = stage_datasets(cfg, self.stage, root)
+        self.sampler = ResumableSampler(
+            len(self.train_set), seed=cfg.seed, rank=info.rank, world_size=info.world_size
+        )
+        cuda = self.device.type == "cuda"
+        self.train_batches = train_loader(self.train_set, cfg, self.sampler, cuda)
+        self.val_batches = val_loader(val_set, cfg)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -413,7 +279,7 @@ class StageTrainer:
                     continue
                 sums["seconds"] = sums.get("seconds", 0.0) + time.perf_counter() - started
                 started = time.perf_counter()
-                if cfg.max_steps is not None and p.step >= cfg.max_steps:
+                if self.stop_step is not None and p.step >= self.stop_step:
                     self._save()
                     return False
                 if cfg.checkpoint_every and p.step - self.saved_step >= cfg.checkpoint_every:
@@ -505,8 +371,9 @@ class StageTrainer:
 def train(
     config: TrainConfig,
     *,
-    resume: bool = False,
+    resume: Resume = False,
     stages: Sequence[str] | None = None,
+    max_steps: int | None = None,
     batch_hook: BatchHook | None = None,
 ) -> TrainResult:
     """Train the configured stages in order; return their histories, checkpoints and the model.
@@ -514,34 +381,48 @@ def train(
     ``resume=True`` continues each stage from its ``last.pt`` (a finished
     stage is not repeated): the same next batch, learning rate, optimizer
     state and RNG state, so the final weights equal an uninterrupted run's.
+    It refuses a folder that holds no run (a mistyped path would otherwise
+    start from scratch); ``resume="or-start"`` starts one there instead.
+    ``max_steps`` stops (and saves) after that many optimizer steps of this
+    call, over all its stages: a limit of one session, not part of the run.
     Under ``torchrun`` every process calls this; rank 0 writes the files.
     ``batch_hook(step, batch) -> batch`` sees every batch before it is used
     (for tests and teaching; it must not consume random numbers).
     """
+    if resume not in (False, True, RESUME_OR_START):
+        raise ValueError(f"resume must be False, True or {RESUME_OR_START!r}, got {resume!r}")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
     stages = tuple(stages or config.stages)
     config = config.replace(stages=stages)
+    check_run_folder(config, stages, resume)
     info = dist_info()
-    device = resolve_device(config.device, info)
+    device = resolve_device(config.device, info.device_index)
     created = init_distributed(info, device)
     if config.threads:
         torch.set_num_threads(config.threads)
     seed_everything(config.seed, config.deterministic)
-    out = Path(config.out)
-    result = TrainResult(out=out, config=config)
+    result = TrainResult(out=Path(config.out), config=config)
+    budget = max_steps
     try:
-        root = None
-        if info.is_main:
-            out.mkdir(parents=True, exist_ok=True)
-            config.save_json(out / "config.json")
-            root = data_root(config)
+        root = data_root(config) if info.is_main else None
         root = Path(broadcast_object(root, info))  # type: ignore[arg-type]
         for stage in stages:
-            trainer = StageTrainer(config, stage, root, info, device, resume, batch_hook)
+            if budget == 0:
+                break
+            trainer = StageTrainer(config, stage, root, info, device, resume, batch_hook, budget)
+            if info.is_main and stage == stages[0]:
+                record_run(config)  # every check passed: now the run folder may change
             result.stages[stage] = trainer.run()
             result.model = trainer.net  # type: ignore[assignment]
+            if budget is not None:
+                budget -= trainer.progress.step - trainer.first_step
             if not result.stages[stage].finished:
                 break
     finally:
         if created:
             shutdown(info)
     return result
+
+
+__all__ = ["BatchHook", "StageTrainer", "TrainingDiverged", "train"]
