@@ -34,7 +34,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, path)
+        try:
+            os.replace(tmp_path, path)
+        except OSError as exc:  # name the file the caller asked for, not the temporary
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
