@@ -1,4 +1,10 @@
-"""Small file helpers: atomic writes and errors that name the file at fault."""
+"""Small file helpers: atomic writes and errors that name the file at fault.
+
+Files and folders made here get the permissions ``open()`` and ``mkdir()``
+would give (``0o666`` / ``0o777`` less the umask), not the private ``0o600``
+/ ``0o700`` of :mod:`tempfile`, so on a shared lab machine others can read
+checkpoints, predictions and figures exactly when the user's umask allows it.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +24,39 @@ class InputError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+def current_umask() -> int:
+    """The process umask (read from /proc where possible, which changes nothing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, then put it back
+    os.umask(mask)
+    return mask
+
+
+def mkdtemp_honouring_umask(
+    suffix: str | None = None, prefix: str | None = None, dir: str | os.PathLike | None = None
+) -> Path:
+    """:func:`tempfile.mkdtemp`, but with the mode ``mkdir`` would give (``0o777`` less umask).
+
+    For work folders that are renamed into place when complete.
+    """
+    path = Path(tempfile.mkdtemp(suffix=suffix, prefix=prefix, dir=dir))
+    path.chmod(0o777 & ~current_umask())
+    return path
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     A crash or an exception leaves any existing ``path`` untouched and no
-    half-written file under the final name. ``mode`` is unused and kept for
+    half-written file under the final name. The file gets the permissions
+    ``open()`` would give it (``0o666`` less the umask). ``mode`` is unused and kept for
     readability at call sites that open the yielded path themselves.
     """
     del mode
@@ -32,6 +65,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    tmp_path.chmod(0o666 & ~current_umask())  # as open() would create it, not mkstemp's 0o600
     try:
         yield tmp_path
         try:

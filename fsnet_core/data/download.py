@@ -27,7 +27,6 @@ import re
 import shutil
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,7 +36,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..io import InputError
+from ..io import InputError, mkdtemp_honouring_umask
 from .assets import Asset, get_asset
 
 CHUNK = 1 << 20
@@ -395,7 +394,7 @@ def _content_root(folder: Path, asset: Asset) -> Path:
 def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
     """Unpack ``archive`` into ``dest / asset.target`` through a temporary folder and a rename."""
     final = dest / asset.target
-    work = Path(tempfile.mkdtemp(prefix=f".{asset.target}.unpacking-", dir=dest))
+    work = mkdtemp_honouring_umask(prefix=f".{asset.target}.unpacking-", dir=dest)
     try:
         extract(archive, work / "content")
         root = _content_root(work / "content", asset)
