@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 class InputError(ValueError):
@@ -75,3 +77,38 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def load_weights(path: str | os.PathLike) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU: tensors and containers, never code.
+
+    A file that is not a checkpoint, or one holding other Python objects (which
+    could run code when unpickled), raises :class:`InputError` with a one-line
+    reason; PyTorch's advice to retry with ``weights_only=False`` is left out.
+    """
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a weights file") from None
+    except Exception as exc:  # noqa: BLE001 - unpickling errors have no common base class
+        raise InputError(path, _load_problem(exc)) from exc
+
+
+def _load_problem(exc: BaseException) -> str:
+    """The useful part of a ``torch.load`` error, on one line."""
+    text = str(exc)
+    found = re.search(r"WeightsUnpickler error:\s*(.+?)(?:\. Please use|\n\n|$)", text, re.S)
+    if found:
+        reason = " ".join(found.group(1).split()).rstrip(".")
+        if "global" in reason.lower():
+            return (
+                "holds Python objects besides tensors, which could run code, "
+                f"so it was not loaded: {reason}"
+            )
+        return reason
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    return first

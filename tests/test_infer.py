@@ -202,3 +202,53 @@ def test_cli_reads_the_authors_checkpoint_format(official_reference_state, data,
     args = ["--data", str(data), "--out", str(out), "--split", "val", "--size", str(SIZE)]
     assert main(["infer", "--checkpoint", str(ckpt), *args, "--batch-size", "8", "--quiet"]) == 0
     assert sum(len(files) for files in _pngs(out).values()) == 8
+
+
+def _copy(data: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    return copy
+
+
+def test_mask_of_the_wrong_size_is_refused_before_any_map_is_written(
+    predictor, data, tmp_path
+) -> None:
+    copy = _copy(data, tmp_path)
+    last = sorted((copy / "Annotations" / "480p").iterdir())[-1]
+    bad = sorted(last.glob("*.png"))[-2]  # the last frame with a flow: read last of all
+    Image.fromarray(np.zeros((7, 9), np.uint8)).save(bad)
+    out = tmp_path / "pred"
+    with pytest.raises(InputError, match="differs from its frame") as info:
+        run_inference(predictor, copy, out, size=SIZE, progress=False)
+    assert info.value.path == bad
+    assert not list(out.rglob("*.png")), "maps were written before the size check"
+
+
+def test_one_frame_sequences_are_named_in_the_summary(predictor, data, tmp_path, capsys) -> None:
+    copy = _copy(data, tmp_path)
+    first = sorted((copy / "JPEGImages" / "480p").iterdir())[0]
+    lone = copy / "JPEGImages" / "480p" / "lone"
+    lone.mkdir()
+    shutil.copy(sorted(first.iterdir())[0], lone / "00000.jpg")
+    (copy / "FlowImages" / "gt" / "lone").mkdir()  # no flow: there is no next frame
+    summary = run_inference(predictor, copy, tmp_path / "pred", size=SIZE, progress=False)
+    assert summary.single_frame == ("lone",)
+    assert "lone" in str(summary) and "one frame" in str(summary)
+    assert not (tmp_path / "pred" / "lone").exists()
+
+
+def test_unsafe_checkpoint_message_gives_no_advice_to_drop_weights_only(data, tmp_path, capsys):
+    class Planted:
+        def __reduce__(self):
+            return (print, ("this must not run",))
+
+    planted = tmp_path / "planted.pt"
+    torch.save({"model": Planted()}, planted)
+    args = ["infer", "--checkpoint", str(planted), "--data", str(data)]
+    assert main([*args, "--out", str(tmp_path / "pred"), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "this must not run" not in captured.out
+    err = captured.err
+    assert str(planted) in err and "not a readable PyTorch checkpoint" in err
+    assert "weights_only" not in err and "False" not in err
+    assert err.count("\n") == 1

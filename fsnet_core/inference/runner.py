@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..data.datasets import VideoSegmentationDataset
+from ..data.layouts import check_same_size
 from ..flow import write_png
 from ..io import InputError
 from .predictor import FSNetPredictor
@@ -50,6 +51,8 @@ class InferenceSummary:
     seconds: float
     model_seconds: float
     out_dir: Path
+    single_frame: tuple[str, ...] = ()
+    """Sequences with one frame: no next frame, so no flow and no map."""
 
     @property
     def fps(self) -> float:
@@ -60,11 +63,17 @@ class InferenceSummary:
         return self.frames / self.model_seconds if self.model_seconds > 0 else 0.0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.frames} maps written to {self.out_dir} ({self.sequences} sequences, "
             f"{self.skipped} already there) in {self.seconds:.1f} s: {self.fps:.2f} frames/s "
             f"overall, {self.model_fps:.2f} frames/s for the network alone"
         )
+        if self.single_frame:
+            text += (
+                f"\nnote: no maps for {len(self.single_frame)} sequence(s) of one frame "
+                f"(no next frame, so no flow): {', '.join(self.single_frame)}"
+            )
+        return text
 
 
 def make_predictor(
@@ -161,6 +170,26 @@ def _predict(
             yield index, prob
 
 
+def _check_mask_sizes(dataset: VideoSegmentationDataset) -> None:
+    """Every mask the dataset will read has its frame's size (image headers only).
+
+    Done before any map is written, so a bad mask does not stop a run halfway.
+    """
+    from PIL import Image
+
+    def size(path: Path) -> tuple[int, int]:
+        try:
+            with Image.open(path) as im:
+                return im.height, im.width
+        except OSError as exc:
+            raise InputError(path, f"not a readable image ({exc})") from None
+
+    for record, t in dataset.samples:
+        if record.masks[t] is not None:
+            frame = record.frames[t]
+            check_same_size(record.masks[t], size(record.masks[t]), size(frame), frame)
+
+
 def _dataset(
     data_root: str | os.PathLike,
     split: str | None,
@@ -212,9 +241,14 @@ def run_inference(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output path exists and is not a folder")
+    _check_mask_sizes(dataset)
     targets = [out / record.name / f"{record.frames[t].stem}.png" for record, t in dataset.samples]
     pending = [i for i, path in enumerate(targets) if force or not path.is_file()]
-    summary = InferenceSummary(0, len(targets) - len(pending), len(dataset.records), 0.0, 0.0, out)
+    predicted = {record.name for record, _ in dataset.samples}
+    single = tuple(r.name for r in dataset.records if r.name not in predicted)
+    summary = InferenceSummary(
+        0, len(targets) - len(pending), len(predicted), 0.0, 0.0, out, single_frame=single
+    )
     if not pending:  # all done already: no need to load the model
         return summary
     predictor = make_predictor(model, device=device, fast=fast)
