@@ -9,6 +9,7 @@ checkpoints, predictions and figures exactly when the user's umask allows it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -112,3 +113,65 @@ def _load_problem(exc: BaseException) -> str:
         return reason
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
     return first
+
+
+NAME_DIGEST = re.compile(r"-([a-f0-9]{8,})\.")
+"""torch.hub's file names: ``NAME-<SHA-256 prefix>.EXT``, e.g. ``resnet50-0676ba61.pth``."""
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_name_digest(path: str | os.PathLike) -> None:
+    """InputError unless the file's SHA-256 starts with the digits its name carries (if any).
+
+    torchvision's weight files name their digest, as torch.hub checks after a
+    download; checking again before every load means a corrupt or planted file
+    in the cache is refused instead of unpickled.
+    """
+    path = Path(path)
+    found = NAME_DIGEST.search(path.name)
+    if found is None:
+        return
+    actual = sha256_of(path)
+    if not actual.startswith(found.group(1)):
+        raise InputError(
+            path,
+            f"SHA-256 {actual[:16]}... does not start with {found.group(1)}, as the file's name "
+            "says: a corrupt or substituted file, not loaded. Delete it; it is downloaded "
+            "again when needed (or place the genuine file there)",
+        )
+
+
+def hub_checkpoint_path(url: str) -> Path:
+    """Where torch.hub keeps (and torchvision looks for) the file downloaded from ``url``."""
+    import torch
+
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def load_hub_weights(url: str, mirror: str | None = None) -> Any:
+    """A torchvision weights file by address: from the hub cache, downloaded there if absent.
+
+    Downloads (from ``mirror`` when given) check the digest in the file name;
+    so does every load, including of a file that was already in the cache, and
+    the file is loaded with ``weights_only=True``, so no file there can run code.
+    Network failures raise OSError; a bad file raises :class:`InputError`.
+    """
+    import torch
+
+    target = hub_checkpoint_path(url)
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        found = NAME_DIGEST.search(target.name)
+        torch.hub.download_url_to_file(
+            mirror or url, str(target), hash_prefix=found.group(1) if found else None
+        )
+    check_name_digest(target)
+    return load_weights(target)

@@ -17,7 +17,6 @@ Drive's "can't scan this file for viruses" page is answered with plain
 
 from __future__ import annotations
 
-import hashlib
 import html.parser
 import http.client
 import http.cookiejar
@@ -36,7 +35,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..io import InputError, mkdtemp_honouring_umask
+from ..io import InputError, mkdtemp_honouring_umask, sha256_of
 from .assets import Asset, get_asset
 
 CHUNK = 1 << 20
@@ -267,14 +266,6 @@ def fetch(
 
 
 # ---------------------------------------------------------------- verification
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _archive_format(path: Path) -> str | None:
