@@ -179,3 +179,39 @@ def test_read_map_modes(tmp_path):
     sixteen = (grey.astype(np.uint16) * 257).astype(np.uint16)
     Image.fromarray(sixteen).save(tmp_path / "i16.png")
     np.testing.assert_array_equal(read_map(tmp_path / "i16.png"), grey)
+
+
+def _as_01(folder: Path, bits: int) -> None:
+    """Rewrite every 0/255 mask under ``folder`` as a 0/1 mask of ``bits`` bits."""
+    for png in folder.rglob("*.png"):
+        ones = (np.asarray(Image.open(png)) > 0).astype(np.uint16 if bits == 16 else np.uint8)
+        Image.fromarray(ones).save(png)
+
+
+@pytest.mark.parametrize("task", ["uvos", "vsod"])
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("side", ["gt", "pred", "both"])
+def test_masks_stored_as_0_and_1_are_read_as_binary(folders, task, bits, side):
+    """0/1 masks (8 or 16 bit) score exactly as the same masks stored as 0/255."""
+    pred, gt = folders
+    for seq in pred.iterdir():  # exact predictions, so either side may be a mask
+        for png in seq.iterdir():
+            write(png, disk_mask(int(png.stem)))
+    reference = evaluate_folder(pred, gt, task)
+    assert reference.overall[("J_mean" if task == "uvos" else "MAE")] in (1.0, 0.0)
+    for folder in {"gt": [gt], "pred": [pred], "both": [gt, pred]}[side]:
+        _as_01(folder, bits)
+    result = evaluate_folder(pred, gt, task)
+    assert result.overall == reference.overall
+    assert any("0/1 masks" in note for note in result.notes)
+
+
+def test_read_map_rule_for_0_1_files(tmp_path):
+    ones = np.array([[0, 1], [1, 0]], np.uint8)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "m8.png", ones)), ones * 255)
+    sixteen = ones.astype(np.uint16)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "m16.png", sixteen)), ones * 255)
+    faint = np.array([[0, 1], [2, 0]], np.uint8)  # any value above 1: a grey map, as it is
+    np.testing.assert_array_equal(read_map(write(tmp_path / "g.png", faint)), faint)
+    empty = np.zeros((2, 2), np.uint8)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "e.png", empty)), empty)

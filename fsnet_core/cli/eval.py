@@ -12,7 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score PRED_DIR/SEQ/FRAME.png against ground truth (J, F, T or S, E, F, MAE)",
         description="Score predicted maps against ground truth with the official protocols: "
         "DAVIS-2016 J/F/T for U-VOS (maps binarised at 0.5), the DAVSOD toolbox for V-SOD. "
-        "The first and last ground-truth frame of each sequence are not scored.",
+        "The first and last ground-truth frame of each sequence are not scored. "
+        "A file whose largest value is 1 (8 or 16 bit) is read as a 0/1 mask (1 = foreground), "
+        "ground truth and predictions alike; a note counts such files.",
     )
     p.add_argument("pred_dir", type=Path, help="predictions: PRED_DIR/SEQ/FRAME.png")
     p.add_argument(
