@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -29,6 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--sequences", nargs="+", metavar="SEQ", help="score (and require) only these sequences"
     )
     p.add_argument(
+        "--split",
+        default=None,
+        help="DAVIS split list to score (train, val; 'all': every ground-truth sequence); "
+        "default: val where GT_DIR has ImageSets/2016/val.txt, else every sequence",
+    )
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="score the sequences that have predictions and warn about the others "
+        "(default: a sequence without predictions is an error)",
+    )
+    p.add_argument(
         "--t-all-sequences",
         action="store_true",
         help="U-VOS: compute T on every sequence (DAVIS-2016 skips 23 occluded ones)",
@@ -46,12 +59,16 @@ def run(args: argparse.Namespace) -> int:
         args.gt_dir,
         args.task,
         sequences=args.sequences,
+        split=args.split,
+        allow_missing=args.allow_missing,
         t_all_sequences=args.t_all_sequences,
         progress=not args.no_progress,
     )
     print(result.table(per_sequence=not args.summary))
     for note in result.notes:
         print(f"note: {note}")
+    for warning in result.warnings:
+        print(f"fsnet eval: warning: {warning}", file=sys.stderr)
     if args.json:
         print(f"wrote {result.to_json(args.json)}")
     return 0

@@ -191,10 +191,74 @@ class _SequenceFiles:
     ground_truth: list[Path]
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """Which sequences to score, and why (for the notes)."""
+
+    names: list[str]
+    origin: str  # "the val split", "--sequences", "every ground-truth sequence"
+    unscored: list[str]  # prediction folders left out (outside the split)
+
+
+def _split_list(gt_dir: Path, split: str) -> Path | None:
+    """The DAVIS split list for ``gt_dir`` (a DAVIS root or its Annotations folder), if any."""
+    roots = [gt_dir]
+    if gt_dir.name == "Annotations":
+        roots.append(gt_dir.parent)
+    elif gt_dir.parent.name == "Annotations":
+        roots.append(gt_dir.parent.parent)
+    for root in roots:
+        for listing in (root / "ImageSets" / "2016", root / "ImageSets" / "480p"):
+            if (listing / f"{split}.txt").is_file():
+                return listing / f"{split}.txt"
+    return None
+
+
+def _read_split(listing: Path) -> list[str]:
+    """Sequence names from ``ImageSets/2016`` (names) or ``ImageSets/480p`` (frame paths)."""
+    names: dict[str, None] = {}
+    for line in listing.read_text().splitlines():
+        parts = line.split()
+        if parts:
+            names[Path(parts[0]).parent.name if "/" in parts[0] else parts[0]] = None
+    return list(names)
+
+
+def _select(
+    gt_dir: Path,
+    gt_sequences: dict[str, Path],
+    pred_sequences: dict[str, Path],
+    sequences: Sequence[str] | None,
+    split: str | None,
+) -> _Selection:
+    if sequences is not None:
+        names, origin = list(sequences), "--sequences"
+    elif split == "all":
+        names, origin = sorted(gt_sequences), "every ground-truth sequence"
+    else:
+        listing = _split_list(gt_dir, split or "val")
+        if listing is None and split is not None:
+            raise InputError(gt_dir, f"no split list for {split!r} (ImageSets/2016/{split}.txt)")
+        if listing is None:
+            names, origin = sorted(gt_sequences), "every ground-truth sequence"
+        else:
+            names, origin = _read_split(listing), f"the {split or 'val'} split ({listing})"
+    unscored = sorted(set(pred_sequences) - set(names))
+    return _Selection(names, origin, unscored)
+
+
 def _match_folders(
-    pred_dir: Path, gt_dir: Path, sequences: Sequence[str] | None
-) -> list[_SequenceFiles]:
-    """Pair prediction and ground-truth files; every disagreement is an InputError."""
+    pred_dir: Path,
+    gt_dir: Path,
+    sequences: Sequence[str] | None,
+    split: str | None = None,
+    allow_missing: bool = False,
+) -> tuple[list[_SequenceFiles], _Selection, list[str]]:
+    """Pair prediction and ground-truth files; every disagreement is an InputError.
+
+    Returns the pairs, the selection and the sequences of the selection that
+    have no prediction folder (only with ``allow_missing``; otherwise an error).
+    """
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")
     gt_sequences = _ground_truth_sequences(gt_dir)
@@ -202,15 +266,22 @@ def _match_folders(
     for name, folder in pred_sequences.items():
         if name not in gt_sequences:
             raise InputError(folder, f"extra prediction: no ground-truth sequence {name!r}")
-    wanted = list(sequences) if sequences is not None else sorted(pred_sequences)
-    if not wanted:
+    selection = _select(gt_dir, gt_sequences, pred_sequences, sequences, split)
+    if not pred_sequences:
         raise InputError(pred_dir, "no sequence folders with predictions (expected SEQ/FRAME.png)")
-    matched = []
-    for name in wanted:
+    matched, missing = [], []
+    for name in selection.names:
         if name not in gt_sequences:
             raise InputError(gt_dir / name, "no ground truth for this sequence")
         if name not in pred_sequences:
-            raise InputError(pred_dir / name, "missing prediction folder for this sequence")
+            if allow_missing:
+                missing.append(name)
+                continue
+            raise InputError(
+                pred_dir / name,
+                f"missing prediction folder for this sequence of {selection.origin}; "
+                "predict it, or pass --allow-missing (allow_missing=True) to score the others",
+            )
         gt_files = _image_files(gt_sequences[name])
         pred_files = _image_files(pred_sequences[name])
         for stem, path in pred_files.items():
@@ -234,7 +305,9 @@ def _match_folders(
                 name, frames, [pred_files[s] for s in frames], [gt_files[s] for s in frames]
             )
         )
-    return matched
+    if not matched:
+        raise InputError(pred_dir, f"no predictions for any sequence of {selection.origin}")
+    return matched, selection, missing
 
 
 def _pairs(
@@ -284,6 +357,8 @@ class EvaluationResult:
     per_sequence: "pd.DataFrame"  # noqa: F821, UP037
     per_frame: "pd.DataFrame"  # noqa: F821, UP037
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems the scores hide (sequences left out with ``allow_missing``)."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -367,20 +442,28 @@ def evaluate_folder(
     task: str = "uvos",
     *,
     sequences: Sequence[str] | None = None,
+    split: str | None = None,
+    allow_missing: bool = False,
     t_all_sequences: bool = False,
     progress: bool | Callable[[Iterable], Iterable] = False,
 ) -> EvaluationResult:
     """Score ``pred_dir/SEQ/FRAME.png`` against ``gt_dir`` for ``task`` ('uvos' or 'vsod').
 
-    ``sequences`` restricts (and requires) the sequences to score; by default
-    every sequence folder in ``pred_dir`` is scored. ``progress`` shows a tqdm
-    bar (or wraps the sequence iterator with the given callable).
+    Which sequences: ``sequences`` if given; else those of ``split`` (a DAVIS
+    list, ``ImageSets/2016/SPLIT.txt`` beside the ground truth; ``"all"``: every
+    ground-truth sequence); by default the val list where one exists, else every
+    ground-truth sequence. Prediction folders outside that set are left out (a
+    note names them); a sequence of the set without predictions is an error,
+    or with ``allow_missing`` left out with a warning. ``progress`` shows a
+    tqdm bar (or wraps the sequence iterator with the given callable).
     """
     import pandas as pd
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    matched = _match_folders(Path(pred_dir), Path(gt_dir), sequences)
+    matched, selection, missing = _match_folders(
+        Path(pred_dir), Path(gt_dir), sequences, split, allow_missing
+    )
     iterator: Iterable[_SequenceFiles] = matched
     if progress is True:
         from tqdm.auto import tqdm
@@ -428,7 +511,17 @@ def evaluate_folder(
             f"T not scored for {', '.join(no_t)}: DAVIS-2016 leaves sequences with occlusions "
             "out of T (t_all_sequences=True / --t-all-sequences scores them)"
         )
-    return EvaluationResult(task, overall, per_sequence, per_frame_df, notes)
+    names = [seq.name for seq in matched]
+    notes.append(f"scored {len(names)} sequence(s) of {selection.origin}: {', '.join(names)}")
+    if selection.unscored:
+        notes.append(f"not scored (outside {selection.origin}): {', '.join(selection.unscored)}")
+    warnings = []
+    if missing:
+        warnings.append(
+            f"{len(missing)} sequence(s) of {selection.origin} have no predictions and were "
+            f"NOT scored: {', '.join(missing)}; the overall scores cover the others only"
+        )
+    return EvaluationResult(task, overall, per_sequence, per_frame_df, notes, warnings)
 
 
 def _nanmean(values: np.ndarray) -> float:
