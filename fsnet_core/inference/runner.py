@@ -223,8 +223,12 @@ def _flow_source_name(dataset: VideoSegmentationDataset) -> str | None:
 
 
 def _manifest(model: ModelSource, dataset: VideoSegmentationDataset, **settings) -> dict:
-    from .. import __version__
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        package_version = version("fsnet-lab")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        package_version = None
     model_entry: dict = {"digest": _model_digest(model)}
     if isinstance(model, (str, os.PathLike)):
         stat = Path(model).stat()
@@ -235,7 +239,7 @@ def _manifest(model: ModelSource, dataset: VideoSegmentationDataset, **settings)
         "data": str(Path(dataset.root).resolve()),
         "flow_source": _flow_source_name(dataset),
         **settings,
-        "fsnet_lab": __version__,
+        "fsnet_lab": package_version,
     }
 
 
