@@ -421,3 +421,57 @@ def test_cli_download(
     assert main([*args, "--force", "--url", server.url("/gone.zip")]) == 1
     assert "HTTP 404" in capsys.readouterr().err
     assert (tmp_path / "DAVIS" / "JPEGImages").is_dir()  # a failed --force keeps the old copy
+
+
+# ---------------------------------------------------------------- a file already in place
+
+
+def _checkpoint_bytes() -> bytes:
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(3.0)}, buf)
+    return buf.getvalue()
+
+
+def test_garbage_under_a_weights_name_is_refused_not_returned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    weights = get_asset("raft-small")
+    final = tmp_path / "torch" / "hub" / "checkpoints" / weights.target
+    final.parent.mkdir(parents=True)
+    final.write_bytes(b"<html>quota exceeded</html>")
+    with pytest.raises(D.ChecksumMismatch, match="--force") as info:
+        D.download(weights, url=closed_port_url(), progress=False)
+    assert str(final) in str(info.value)
+    assert final.read_bytes() == b"<html>quota exceeded</html>"  # reported, never deleted
+
+
+def test_unverifiable_file_in_place_must_load(server: FileServer, tmp_path: Path) -> None:
+    """No size or digest is published for the authors' checkpoint: it must at least load."""
+    ckpt = get_asset("fsnet-checkpoint")
+    final = tmp_path / ckpt.target
+    final.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(InputError, match="--force") as info:
+        D.download(ckpt, tmp_path, url=closed_port_url(), progress=False)
+    assert info.value.path == final
+    server.files["/c.pth"] = _checkpoint_bytes()
+    assert D.download(ckpt, tmp_path, url=server.url("/c.pth"), force=True, progress=False) == final
+    assert final.read_bytes() == server.files["/c.pth"]
+    assert D.download(ckpt, tmp_path, url=closed_port_url(), progress=False) == final  # now fine
+
+
+def test_downloaded_pickle_with_code_is_refused(server: FileServer, tmp_path: Path) -> None:
+    import torch
+
+    class Planted:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "code-ran"), "w"))
+
+    buf = io.BytesIO()
+    torch.save({"w": Planted()}, buf)
+    server.files["/c.pth"] = buf.getvalue()
+    with pytest.raises(InputError, match="could run code"):
+        D.download("fsnet-checkpoint", tmp_path, url=server.url("/c.pth"), progress=False)
+    assert not (tmp_path / "code-ran").exists() and leftovers(tmp_path) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,8 @@ def test_davis_layout_root_is_accepted(folders, tmp_path, capsys):
     (root / "Annotations").mkdir(parents=True)
     gt.rename(root / "Annotations" / "480p")
     rc, stdout, _ = run_cli(capsys, pred, root, "--summary")
-    assert rc == 0 and "alpha" not in stdout and "overall" in stdout
+    assert rc == 0 and "| alpha" not in stdout and "overall" in stdout  # no per-sequence rows
+    assert "scored 2 sequence(s) of every ground-truth sequence: alpha, beta" in stdout
 
 
 def test_davis_t_subset_is_respected(tmp_path):
@@ -179,3 +181,78 @@ def test_read_map_modes(tmp_path):
     sixteen = (grey.astype(np.uint16) * 257).astype(np.uint16)
     Image.fromarray(sixteen).save(tmp_path / "i16.png")
     np.testing.assert_array_equal(read_map(tmp_path / "i16.png"), grey)
+
+
+def _as_01(folder: Path, bits: int) -> None:
+    """Rewrite every 0/255 mask under ``folder`` as a 0/1 mask of ``bits`` bits."""
+    for png in folder.rglob("*.png"):
+        ones = (np.asarray(Image.open(png)) > 0).astype(np.uint16 if bits == 16 else np.uint8)
+        Image.fromarray(ones).save(png)
+
+
+@pytest.mark.parametrize("task", ["uvos", "vsod"])
+@pytest.mark.parametrize("bits", [8, 16])
+@pytest.mark.parametrize("side", ["gt", "pred", "both"])
+def test_masks_stored_as_0_and_1_are_read_as_binary(folders, task, bits, side):
+    """0/1 masks (8 or 16 bit) score exactly as the same masks stored as 0/255."""
+    pred, gt = folders
+    for seq in pred.iterdir():  # exact predictions, so either side may be a mask
+        for png in seq.iterdir():
+            write(png, disk_mask(int(png.stem)))
+    reference = evaluate_folder(pred, gt, task)
+    assert reference.overall[("J_mean" if task == "uvos" else "MAE")] in (1.0, 0.0)
+    for folder in {"gt": [gt], "pred": [pred], "both": [gt, pred]}[side]:
+        _as_01(folder, bits)
+    result = evaluate_folder(pred, gt, task)
+    assert result.overall == reference.overall
+    assert any("0/1 masks" in note for note in result.notes)
+
+
+def test_read_map_rule_for_0_1_files(tmp_path):
+    ones = np.array([[0, 1], [1, 0]], np.uint8)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "m8.png", ones)), ones * 255)
+    sixteen = ones.astype(np.uint16)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "m16.png", sixteen)), ones * 255)
+    faint = np.array([[0, 1], [2, 0]], np.uint8)  # any value above 1: a grey map, as it is
+    np.testing.assert_array_equal(read_map(write(tmp_path / "g.png", faint)), faint)
+    empty = np.zeros((2, 2), np.uint8)
+    np.testing.assert_array_equal(read_map(write(tmp_path / "e.png", empty)), empty)
+
+
+def _davis_root(gt: Path, tmp_path: Path, val: list[str], train: list[str]) -> Path:
+    """Move ``gt`` into a DAVIS root with ImageSets/2016/{train,val}.txt."""
+    root = tmp_path / "DAVIS"
+    (root / "Annotations").mkdir(parents=True)
+    gt.rename(root / "Annotations" / "480p")
+    for split, names in (("val", val), ("train", train)):
+        listing = root / "ImageSets" / "2016" / f"{split}.txt"
+        listing.parent.mkdir(parents=True, exist_ok=True)
+        listing.write_text("".join(f"{n}\n" for n in names))
+    return root
+
+
+def test_only_the_val_split_is_scored_by_default(folders, tmp_path, capsys):
+    """Predictions of train sequences (``infer`` without --split) are not averaged in."""
+    pred, gt = folders
+    root = _davis_root(gt, tmp_path, val=["alpha"], train=["beta"])
+    result = evaluate_folder(pred, root)
+    assert list(result.per_sequence.index) == ["alpha"]
+    assert list(evaluate_folder(pred, root, split="train").per_sequence.index) == ["beta"]
+    assert list(evaluate_folder(pred, root, split="all").per_sequence.index) == ["alpha", "beta"]
+    rc, stdout, _ = run_cli(capsys, pred, root)
+    assert rc == 0
+    assert "scored 1 sequence(s) of the val split" in stdout and "alpha" in stdout
+    assert "not scored" in stdout and "beta" in stdout
+
+
+def test_a_sequence_without_predictions_is_an_error(folders, tmp_path, capsys):
+    pred, gt = folders
+    shutil.rmtree(pred / "beta")
+    rc, _, err = run_cli(capsys, pred, gt)  # no split list: every ground-truth sequence
+    assert rc == 1 and str(pred / "beta") in err and "--allow-missing" in err
+    root = _davis_root(gt, tmp_path, val=["alpha", "beta"], train=[])
+    rc, _, err = run_cli(capsys, pred, root)
+    assert rc == 1 and str(pred / "beta") in err
+    rc, stdout, err = run_cli(capsys, pred, root, "--allow-missing")
+    assert rc == 0 and "alpha" in stdout
+    assert "warning:" in err and "beta" in err and "NOT scored" in err

@@ -258,19 +258,26 @@ def test_cli_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_raft_uses_weights_placed_at_the_printed_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """What the offline message tells users to do works: no network needed afterwards."""
+    """What the offline message tells users to do works: no network needed afterwards.
+
+    The placed file must be the genuine one: its SHA-256 has to start with the
+    digits in its name, so the test names its own file after its digest.
+    """
+    import hashlib
+
     from torchvision.models.optical_flow import raft_small
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    placed = F.torch_hub_checkpoint("https://x/raft_small_C_T_V2-01064c6d.pth")
-    placed.parent.mkdir(parents=True)
     torch.manual_seed(3)
     state = raft_small(weights=None).state_dict()
-    torch.save(state, placed)
-    est = F.RAFTEstimator(
-        "small", device="cpu", weights_mirror=f"http://127.0.0.1:{closed_port()}/"
-    )
-    loaded = est.model.state_dict()
+    scratch = tmp_path / "raft.pth"
+    torch.save(state, scratch)
+    prefix = hashlib.sha256(scratch.read_bytes()).hexdigest()[:8]
+    url = f"https://x/raft_small_test-{prefix}.pth"
+    placed = F.torch_hub_checkpoint(url)
+    placed.parent.mkdir(parents=True)
+    scratch.rename(placed)
+    loaded = F.load_torchvision_state(url, "raft-small", f"http://127.0.0.1:{closed_port()}/")
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
 
 

@@ -48,7 +48,7 @@ def test_offline_download_says_how_to_proceed(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
         raise urllib.error.URLError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     with pytest.raises(backbone.PretrainedWeightsUnavailable) as err:
         FSNet(backbone="resnet18", channels=8, imagenet=True)

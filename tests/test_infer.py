@@ -69,7 +69,8 @@ def predicted(checkpoint, data, tmp_path_factory) -> tuple[Path, object]:
 
 
 def _pngs(folder: Path) -> dict[str, list[str]]:
-    return {d.name: sorted(p.name for p in d.iterdir()) for d in sorted(folder.iterdir())}
+    folders = sorted(d for d in folder.iterdir() if d.is_dir())  # not the manifest
+    return {d.name: sorted(p.name for p in d.iterdir()) for d in folders}
 
 
 def test_one_map_per_frame_with_flow_at_the_original_size(predicted, data) -> None:
@@ -105,7 +106,7 @@ def test_maps_are_the_sigmoid_of_the_fused_logits_resized_to_the_frame(
         assert np.abs(saved - expected).mean() < 2.0
 
 
-def test_existing_maps_are_kept_and_missing_ones_filled_in(predictor, data, predicted, tmp_path):
+def test_existing_maps_are_kept_and_missing_ones_filled_in(checkpoint, data, predicted, tmp_path):
     out = tmp_path / "maps"
     shutil.copytree(predicted[0], out)
     seq = out / discover_sequences(data, split="val")[0].name
@@ -113,13 +114,13 @@ def test_existing_maps_are_kept_and_missing_ones_filled_in(predictor, data, pred
     Image.fromarray(np.full((120, 160), 7, np.uint8)).save(marker)
     (seq / "00001.png").unlink()  # as if the run had been interrupted
 
-    summary = run_inference(predictor, data, out, size=SIZE, progress=False)
+    summary = run_inference(checkpoint, data, out, size=SIZE, progress=False)
     assert (summary.frames, summary.skipped) == (1, 15)
     assert (seq / "00001.png").read_bytes() == (predicted[0] / seq.name / "00001.png").read_bytes()
     assert np.asarray(Image.open(marker)).max() == 7  # not overwritten
 
     summary = run_inference(
-        predictor, data, out, split="val", size=SIZE, progress=False, force=True
+        checkpoint, data, out, split="val", size=SIZE, progress=False, force=True
     )
     assert (summary.frames, summary.skipped) == (8, 0)
     assert marker.read_bytes() == (predicted[0] / seq.name / "00000.png").read_bytes()
@@ -164,8 +165,8 @@ def test_cli_end_to_end_with_split_and_crf(checkpoint, data, tmp_path, capsys) -
     val = [r.name for r in discover_sequences(data, split="val")]
     assert sorted(_pngs(out)) == sorted(val)
     assert all(len(files) == 4 for files in _pngs(out).values())
-    assert main([*args, "--split", "val", "--size", str(SIZE), "--quiet"]) == 0
-    assert "0 maps written" in capsys.readouterr().out
+    assert main([*args, "--split", "val", "--size", str(SIZE), "--crf", "--quiet"]) == 0
+    assert "0 maps written" in capsys.readouterr().out  # the same command again: nothing to do
 
 
 def test_clear_errors_for_a_missing_checkpoint_or_a_wrong_data_folder(
@@ -202,3 +203,81 @@ def test_cli_reads_the_authors_checkpoint_format(official_reference_state, data,
     args = ["--data", str(data), "--out", str(out), "--split", "val", "--size", str(SIZE)]
     assert main(["infer", "--checkpoint", str(ckpt), *args, "--batch-size", "8", "--quiet"]) == 0
     assert sum(len(files) for files in _pngs(out).values()) == 8
+
+
+def _copy(data: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    return copy
+
+
+def test_mask_of_the_wrong_size_is_refused_before_any_map_is_written(
+    predictor, data, tmp_path
+) -> None:
+    copy = _copy(data, tmp_path)
+    last = sorted((copy / "Annotations" / "480p").iterdir())[-1]
+    bad = sorted(last.glob("*.png"))[-2]  # the last frame with a flow: read last of all
+    Image.fromarray(np.zeros((7, 9), np.uint8)).save(bad)
+    out = tmp_path / "pred"
+    with pytest.raises(InputError, match="differs from its frame") as info:
+        run_inference(predictor, copy, out, size=SIZE, progress=False)
+    assert info.value.path == bad
+    assert not list(out.rglob("*.png")), "maps were written before the size check"
+
+
+def test_one_frame_sequences_are_named_in_the_summary(predictor, data, tmp_path, capsys) -> None:
+    copy = _copy(data, tmp_path)
+    first = sorted((copy / "JPEGImages" / "480p").iterdir())[0]
+    lone = copy / "JPEGImages" / "480p" / "lone"
+    lone.mkdir()
+    shutil.copy(sorted(first.iterdir())[0], lone / "00000.jpg")
+    (copy / "FlowImages" / "gt" / "lone").mkdir()  # no flow: there is no next frame
+    summary = run_inference(predictor, copy, tmp_path / "pred", size=SIZE, progress=False)
+    assert summary.single_frame == ("lone",)
+    assert "lone" in str(summary) and "one frame" in str(summary)
+    assert not (tmp_path / "pred" / "lone").exists()
+
+
+def test_unsafe_checkpoint_message_gives_no_advice_to_drop_weights_only(data, tmp_path, capsys):
+    class Planted:
+        def __reduce__(self):
+            return (print, ("this must not run",))
+
+    planted = tmp_path / "planted.pt"
+    torch.save({"model": Planted()}, planted)
+    args = ["infer", "--checkpoint", str(planted), "--data", str(data)]
+    assert main([*args, "--out", str(tmp_path / "pred"), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "this must not run" not in captured.out
+    err = captured.err
+    assert str(planted) in err and "not a readable PyTorch checkpoint" in err
+    assert "weights_only" not in err and "False" not in err
+    assert err.count("\n") == 1
+
+
+def test_maps_of_another_model_or_setting_are_not_mixed_in(
+    model, checkpoint, data, predicted, tmp_path, capsys
+) -> None:
+    out = tmp_path / "maps"
+    shutil.copytree(predicted[0], out)
+    same = run_inference(checkpoint, data, out, size=SIZE, progress=False)
+    assert (same.frames, same.skipped) == (0, predicted[1].frames)  # same command: nothing to do
+    for change in ({"size": SIZE + 32}, {"crf": True}, {"minmax": True}):
+        with pytest.raises(InputError, match="--force") as info:
+            run_inference(checkpoint, data, out, **({"size": SIZE} | change), progress=False)
+        assert next(iter(change)) in str(info.value)
+    other = FSNet(backbone="resnet18", channels=8, num_bpm=1).eval()
+    other.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        other.decoder_fused.head[-1].bias.add_(1.0)
+    other_ckpt = save_model(other, tmp_path / "other.pt")
+    args = ["infer", "--checkpoint", str(other_ckpt), "--data", str(data), "--out", str(out)]
+    assert main([*args, "--size", str(SIZE), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "checkpoint" in err and "--force" in err and err.count("\n") == 1
+    forced = run_inference(other_ckpt, data, out, size=SIZE, force=True, progress=False)
+    assert forced.frames == predicted[1].frames
+    again = run_inference(other_ckpt, data, out, size=SIZE, progress=False)
+    assert again.frames == 0
+    with pytest.raises(InputError, match="checkpoint"):
+        run_inference(checkpoint, data, out, size=SIZE, progress=False)

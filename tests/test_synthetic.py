@@ -432,3 +432,18 @@ def test_an_interrupted_replacement_leaves_the_old_set_whole(
     with pytest.raises(KeyboardInterrupt):
         ensure_synthetic_dataset(used_set, smoke=True, seed=1, force=True)
     assert _digests(used_set) == before and read_meta(used_set)["seed"] == 0
+
+
+def test_the_set_is_readable_by_others_under_a_shared_umask(tmp_path: Path) -> None:
+    """Generated under umask 022, the folder is 0755 and its files 0644 (not mkdtemp's 0700)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        root = make_synthetic_dataset(tmp_path / "syn", smoke=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o755
+    meta = root / "meta.json"
+    assert stat.S_IMODE(meta.stat().st_mode) == 0o644

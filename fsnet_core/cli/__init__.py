@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,10 +44,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``fsnet download --list | head``): Python's documented
+        # recipe, so that the final flush at exit does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        print(f"fsnet {args.command}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, RuntimeError) as exc:
         print(f"fsnet {args.command}: error: {exc}", file=sys.stderr)
         return 1
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line naming the file first: ``PATH: reason`` (``PATH -> OTHER: reason`` for renames)."""
+    if exc.filename is None or not exc.strerror:
+        return str(exc)
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+    return f"{where}: {exc.strerror}"
 
 
 if __name__ == "__main__":

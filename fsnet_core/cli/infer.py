@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Writes PRED_DIR/SEQ/FRAME.png for every frame that has a flow (all but each "
         "sequence's last), at the frame's original resolution: the sigmoid of the appearance "
         "(fused) output, as the authors' result files. Existing maps are kept unless --force, "
-        "so an interrupted run can be continued.",
+        "so an interrupted run can be continued; PRED_DIR/fsnet_infer.json records the "
+        "checkpoint and settings, and a run with others refuses to mix its maps in.",
     )
     p.add_argument(
         "--checkpoint",
@@ -66,7 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="plain float32 network instead of the fast predictor "
         "(folded BN, channels-last, bf16/fp16 autocast)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite maps that already exist")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="rewrite the maps, also those made with another checkpoint or settings",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 

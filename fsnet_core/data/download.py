@@ -17,7 +17,6 @@ Drive's "can't scan this file for viruses" page is answered with plain
 
 from __future__ import annotations
 
-import hashlib
 import html.parser
 import http.client
 import http.cookiejar
@@ -27,7 +26,6 @@ import re
 import shutil
 import sys
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,7 +35,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..io import InputError
+from ..io import InputError, load_weights, mkdtemp_honouring_umask, sha256_of
 from .assets import Asset, get_asset
 
 CHUNK = 1 << 20
@@ -270,14 +268,6 @@ def fetch(
 # ---------------------------------------------------------------- verification
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _archive_format(path: Path) -> str | None:
     if zipfile.is_zipfile(path):
         return "zip"
@@ -309,9 +299,22 @@ def check_archive(path: Path) -> str:
     return fmt
 
 
+WEIGHT_SUFFIXES = (".pth", ".pt")
+
+
 def verify(part: Path, asset: Asset, delete: bool = True) -> None:
-    """Check length, SHA-256 and archive integrity; a failing file is deleted if ``delete``."""
-    gone = "; the file was deleted, run again to download it afresh" if delete else ""
+    """Check length, SHA-256, archive integrity and that weights load as tensors only.
+
+    A failing file is deleted if ``delete`` (a download); a file that was
+    already in place is reported, never deleted. Weight files are loaded with
+    ``weights_only=True``: this is the only check when no size or digest is
+    known, and it refuses a file that would run code when unpickled.
+    """
+    gone = (
+        "; the file was deleted, run again to download it afresh"
+        if delete
+        else "; it was kept: delete it, or pass --force (force=True) to download it again"
+    )
     try:
         size = part.stat().st_size
         if asset.size is not None and size != asset.size:
@@ -323,6 +326,8 @@ def verify(part: Path, asset: Asset, delete: bool = True) -> None:
                 raise ChecksumMismatch(f"{part}: sha256 is {actual}, expected {expected}{gone}")
         if asset.kind == "archive" or zipfile.is_zipfile(part):  # .pth files are zips too
             check_archive(part)
+        if asset.kind != "archive" and asset.target.endswith(WEIGHT_SUFFIXES):
+            load_weights(part)
     except InputError as exc:
         if delete:
             part.unlink()
@@ -395,7 +400,7 @@ def _content_root(folder: Path, asset: Asset) -> Path:
 def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
     """Unpack ``archive`` into ``dest / asset.target`` through a temporary folder and a rename."""
     final = dest / asset.target
-    work = Path(tempfile.mkdtemp(prefix=f".{asset.target}.unpacking-", dir=dest))
+    work = mkdtemp_honouring_umask(prefix=f".{asset.target}.unpacking-", dir=dest)
     try:
         extract(archive, work / "content")
         root = _content_root(work / "content", asset)
@@ -435,13 +440,14 @@ def download(
     ``asset`` is a registry entry or its name; ``dest`` the destination folder
     (default: the asset's, e.g. ``data/`` or the torch hub cache); ``url``
     replaces the registry's address (a mirror, or a test server). An existing
-    result is kept unless ``force``. A file already saved by hand as
-    ``dest/FILENAME`` is verified and used instead of downloading.
+    result is kept unless ``force``: an unpacked folder as it is, a single file
+    only once :func:`verify` passes (otherwise an error names it). A file saved
+    by hand as ``dest/FILENAME`` is verified and used instead of downloading.
     """
     asset = get_asset(asset) if isinstance(asset, str) else asset
     dest = asset.destination(dest)
     final = dest / asset.target
-    if final.exists() and not force:
+    if final.exists() and not force and asset.kind == "archive":
         return final
     dest.mkdir(parents=True, exist_ok=True)
     fetched = dest / asset.filename if asset.kind == "archive" else final

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..io import hub_checkpoint_path, load_hub_weights
 from ..runtime import resolve_device
 
 METHODS: tuple[str, ...] = ("dis", "farneback", "raft-small", "raft-large")
@@ -137,28 +138,29 @@ def _raft_builder(size: str):
 
 def torch_hub_checkpoint(url: str) -> Path:
     """Where torchvision keeps (and looks for) the weights file downloaded from ``url``."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return hub_checkpoint_path(url)
 
 
 def load_torchvision_state(url: str, label: str, mirror: str | None = None) -> dict:
     """Load a torchvision weights file from the torch hub cache, downloading it if needed.
 
     ``mirror`` replaces the download address (the file keeps its official
-    name, so torchvision's hash check still applies). Failure to download
+    name). The file's SHA-256 is checked against the digits in its name and
+    it is loaded with ``weights_only=True`` (:func:`fsnet_core.io.load_hub_weights`);
+    a bad file raises :class:`~fsnet_core.io.InputError`. Failure to download
     raises :class:`WeightsUnavailableError` saying where to put the file.
     """
     target = torch_hub_checkpoint(url)
     source = mirror or url
     try:
-        return torch.hub.load_state_dict_from_url(
-            source, map_location="cpu", progress=True, check_hash=True, file_name=target.name
-        )
+        return load_hub_weights(url, mirror)
     except (OSError, RuntimeError) as exc:  # URLError and socket errors are OSErrors
         raise WeightsUnavailableError(
             f"could not download the {label} weights from {source} ({exc}). "
             "This machine may be offline. Either use a method that needs no weights "
             "(--method dis or --method farneback), or download the file on a machine with "
-            f"internet access ({url}, or `fsnet download` there) and place it at {target}"
+            f"internet access ({url}, or `fsnet download` there) and place it at {target} "
+            "(its SHA-256 is checked against its name)"
         ) from exc
 
 

@@ -10,12 +10,19 @@ authors' script does before saving; ``crf=True`` refines each map with
 DenseCRF (:mod:`fsnet_core.inference.crf`) guided by the original frame.
 
 Files are written atomically and existing ones are skipped unless ``force``,
-so an interrupted run picks up where it stopped.
+so an interrupted run picks up where it stopped. ``OUT/fsnet_infer.json``
+records what produces the maps (the model's digest, data folder, size, CRF,
+min-max, flow source, precision, package version); a run whose settings
+differ refuses to add its maps to that folder unless ``force``, which deletes
+the old maps it replaces first, so an interrupted forced run never leaves
+maps of two models side by side.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -29,8 +36,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..data.datasets import VideoSegmentationDataset
+from ..data.layouts import check_same_size
 from ..flow import write_png
-from ..io import InputError
+from ..io import InputError, atomic_write, sha256_of
 from .predictor import FSNetPredictor
 
 ModelSource = str | os.PathLike | nn.Module | FSNetPredictor
@@ -50,6 +58,8 @@ class InferenceSummary:
     seconds: float
     model_seconds: float
     out_dir: Path
+    single_frame: tuple[str, ...] = ()
+    """Sequences with one frame: no next frame, so no flow and no map."""
 
     @property
     def fps(self) -> float:
@@ -60,11 +70,17 @@ class InferenceSummary:
         return self.frames / self.model_seconds if self.model_seconds > 0 else 0.0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.frames} maps written to {self.out_dir} ({self.sequences} sequences, "
             f"{self.skipped} already there) in {self.seconds:.1f} s: {self.fps:.2f} frames/s "
             f"overall, {self.model_fps:.2f} frames/s for the network alone"
         )
+        if self.single_frame:
+            text += (
+                f"\nnote: no maps for {len(self.single_frame)} sequence(s) of one frame "
+                f"(no next frame, so no flow): {', '.join(self.single_frame)}"
+            )
+        return text
 
 
 def make_predictor(
@@ -161,6 +177,107 @@ def _predict(
             yield index, prob
 
 
+def _check_mask_sizes(dataset: VideoSegmentationDataset) -> None:
+    """Every mask the dataset will read has its frame's size (image headers only).
+
+    Done before any map is written, so a bad mask does not stop a run halfway.
+    """
+    from PIL import Image
+
+    def size(path: Path) -> tuple[int, int]:
+        try:
+            with Image.open(path) as im:
+                return im.height, im.width
+        except OSError as exc:
+            raise InputError(path, f"not a readable image ({exc})") from None
+
+    for record, t in dataset.samples:
+        if record.masks[t] is not None:
+            frame = record.frames[t]
+            check_same_size(record.masks[t], size(record.masks[t]), size(frame), frame)
+
+
+MANIFEST = "fsnet_infer.json"
+"""What produced the maps of a prediction folder (written by :func:`run_inference`)."""
+
+
+def _model_digest(model: ModelSource) -> str:
+    """SHA-256 of a checkpoint file, or of a model's (or predictor's) weights."""
+    if isinstance(model, (str, os.PathLike)):
+        return "file:" + sha256_of(model)
+    net = model.model if isinstance(model, FSNetPredictor) else model
+    digest = hashlib.sha256()
+    for key, value in sorted(net.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return "weights:" + digest.hexdigest()
+
+
+def _flow_source_name(dataset: VideoSegmentationDataset) -> str | None:
+    record, t = dataset.samples[0]
+    flow = record.flows[t]
+    if flow is None:
+        return None
+    parts = flow.parts
+    return parts[parts.index("FlowImages") + 1] if "FlowImages" in parts else flow.parent.name
+
+
+def _manifest(model: ModelSource, dataset: VideoSegmentationDataset, **settings) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package_version = version("fsnet-lab")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        package_version = None
+    model_entry: dict = {"digest": _model_digest(model)}
+    if isinstance(model, (str, os.PathLike)):
+        stat = Path(model).stat()
+        model_entry |= {"checkpoint": str(Path(model).resolve()), "bytes": stat.st_size}
+    return {
+        "format": "fsnet-infer/1",
+        "model": model_entry,
+        "data": str(Path(dataset.root).resolve()),
+        "flow_source": _flow_source_name(dataset),
+        **settings,
+        "fsnet_lab": package_version,
+    }
+
+
+_COMPARED = ("data", "flow_source", "size", "crf", "minmax", "fast")
+
+
+def _check_manifest(out: Path, wanted: dict, has_maps: bool) -> None:
+    """InputError when ``out`` holds maps made otherwise than ``wanted`` describes."""
+    path = out / MANIFEST
+    if not path.is_file():
+        if has_maps:
+            raise InputError(
+                out,
+                f"holds maps but no {MANIFEST}, so what made them is unknown: use another "
+                "--out, or --force to rewrite the maps",
+            )
+        return
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"unreadable ({exc}); --force rewrites the maps") from None
+    differences = []
+    if found.get("model", {}).get("digest") != wanted["model"]["digest"]:
+        before = found.get("model", {}).get("checkpoint", "an in-memory model")
+        differences.append(f"checkpoint/model ({before} before)")
+    differences += [
+        f"{key} ({found.get(key)!r} before, {wanted[key]!r} now)"
+        for key in _COMPARED
+        if found.get(key) != wanted[key]
+    ]
+    if differences:
+        raise InputError(
+            out,
+            f"holds maps made with another {'; '.join(differences)}: refusing to mix maps; "
+            "use another --out, or --force to rewrite the maps",
+        )
+
+
 def _dataset(
     data_root: str | os.PathLike,
     split: str | None,
@@ -212,12 +329,25 @@ def run_inference(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(out, "output path exists and is not a folder")
+    _check_mask_sizes(dataset)
     targets = [out / record.name / f"{record.frames[t].stem}.png" for record, t in dataset.samples]
+    manifest = _manifest(model, dataset, size=size, crf=crf, minmax=minmax, fast=fast, split=split)
+    if force:  # rewrite: drop the maps this run replaces first, then record the new settings
+        for path in targets:
+            path.unlink(missing_ok=True)
+    elif out.is_dir():
+        _check_manifest(out, manifest, has_maps=any(out.glob("*/*.png")))
     pending = [i for i, path in enumerate(targets) if force or not path.is_file()]
-    summary = InferenceSummary(0, len(targets) - len(pending), len(dataset.records), 0.0, 0.0, out)
+    predicted = {record.name for record, _ in dataset.samples}
+    single = tuple(r.name for r in dataset.records if r.name not in predicted)
+    summary = InferenceSummary(
+        0, len(targets) - len(pending), len(predicted), 0.0, 0.0, out, single_frame=single
+    )
     if not pending:  # all done already: no need to load the model
         return summary
     predictor = make_predictor(model, device=device, fast=fast)
+    with atomic_write(out / MANIFEST) as tmp:  # before the first map, so a resume is checked
+        tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     clock = _Clock()
     start = time.perf_counter()
     maps = _predict(

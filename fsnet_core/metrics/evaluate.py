@@ -52,6 +52,7 @@ __all__ = [
     "EvaluationResult",
     "evaluate_folder",
     "read_map",
+    "read_map_kind",
     "scored_frames",
 ]
 
@@ -85,6 +86,23 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
     palette gives its grey levels; any other palette is a label image whose
     non-zero labels become 255) and RGB(A) images whose colour channels are
     equal. Anything else raises :class:`~fsnet_core.io.InputError` naming the file.
+
+    A file whose largest value is 1 (8 or 16 bit) is a 0/1 mask and is read
+    as 0/255; see :func:`read_map_kind`.
+    """
+    return read_map_kind(path)[0]
+
+
+def read_map_kind(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
+    """:func:`read_map`, and whether the file was a 0/1 mask.
+
+    The rule is per file, by its stored values: an integer image (8 or 16 bit,
+    grey, grey palette or equal RGB channels) whose largest value is exactly 1
+    is a mask stored as 0/1 (a common way to save binary masks), so 1 means
+    foreground and is read as 255. A probability map whose pixels are all 0 or
+    1 out of 255 (every score below 0.6 %) cannot be told from such a mask and
+    is read as one too; maps written by ``fsnet infer`` with ``--minmax`` never
+    look like that, and an empty map (all 0) stays empty.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -97,8 +115,10 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
                 palette = np.asarray(im.getpalette() or [], dtype=np.int64).reshape(-1, 3)
                 grey_palette = bool(np.all(palette == palette[:, :1]))
                 data = np.asarray(im.convert("L") if grey_palette else im)
-                return data if grey_palette else np.where(data > 0, 255, 0).astype(np.uint8)
-            data = np.asarray(im)
+                if not grey_palette:
+                    return np.where(data > 0, 255, 0).astype(np.uint8), False
+            else:
+                data = np.asarray(im)
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except UnidentifiedImageError:
@@ -106,23 +126,23 @@ def read_map(path: str | os.PathLike) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(path, f"corrupt or truncated image ({exc})") from None
     if mode == "1":
-        return np.where(data, 255, 0).astype(np.uint8)
+        return np.where(data, 255, 0).astype(np.uint8), False
     if mode in ("RGB", "RGBA", "LA"):
         channels = data[..., :3] if mode != "LA" else data[..., :1]
         if not np.all(channels == channels[..., :1]):
             raise InputError(
                 path, "colour image (channels differ): expected a mask or a grey probability map"
             )
-        return np.ascontiguousarray(channels[..., 0])
-    if data.ndim != 2:
+        data = np.ascontiguousarray(channels[..., 0])
+    if data.ndim != 2 or not (mode in ("L", "P", "RGB", "RGBA", "LA", "I") or "I;16" in mode):
         raise InputError(path, f"unsupported image mode {mode!r}: expected a mask or grey map")
+    if data.size and data.min() >= 0 and data.max() == 1:
+        return np.where(data > 0, 255, 0).astype(np.uint8), True
     if data.dtype == np.uint8:
-        return data
+        return data, False
     if mode.startswith("I;16") or (mode == "I" and data.max(initial=0) > 255):
-        return np.round(data.astype(np.float64) / 257.0).astype(np.uint8)
-    if mode == "I":
-        return data.astype(np.uint8)
-    raise InputError(path, f"unsupported image mode {mode!r}: expected a mask or grey map")
+        return np.round(data.astype(np.float64) / 257.0).astype(np.uint8), False
+    return data.astype(np.uint8), False
 
 
 # --------------------------------------------------------------------------- folders
@@ -171,10 +191,74 @@ class _SequenceFiles:
     ground_truth: list[Path]
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """Which sequences to score, and why (for the notes)."""
+
+    names: list[str]
+    origin: str  # "the val split", "--sequences", "every ground-truth sequence"
+    unscored: list[str]  # prediction folders left out (outside the split)
+
+
+def _split_list(gt_dir: Path, split: str) -> Path | None:
+    """The DAVIS split list for ``gt_dir`` (a DAVIS root or its Annotations folder), if any."""
+    roots = [gt_dir]
+    if gt_dir.name == "Annotations":
+        roots.append(gt_dir.parent)
+    elif gt_dir.parent.name == "Annotations":
+        roots.append(gt_dir.parent.parent)
+    for root in roots:
+        for listing in (root / "ImageSets" / "2016", root / "ImageSets" / "480p"):
+            if (listing / f"{split}.txt").is_file():
+                return listing / f"{split}.txt"
+    return None
+
+
+def _read_split(listing: Path) -> list[str]:
+    """Sequence names from ``ImageSets/2016`` (names) or ``ImageSets/480p`` (frame paths)."""
+    names: dict[str, None] = {}
+    for line in listing.read_text().splitlines():
+        parts = line.split()
+        if parts:
+            names[Path(parts[0]).parent.name if "/" in parts[0] else parts[0]] = None
+    return list(names)
+
+
+def _select(
+    gt_dir: Path,
+    gt_sequences: dict[str, Path],
+    pred_sequences: dict[str, Path],
+    sequences: Sequence[str] | None,
+    split: str | None,
+) -> _Selection:
+    if sequences is not None:
+        names, origin = list(sequences), "--sequences"
+    elif split == "all":
+        names, origin = sorted(gt_sequences), "every ground-truth sequence"
+    else:
+        listing = _split_list(gt_dir, split or "val")
+        if listing is None and split is not None:
+            raise InputError(gt_dir, f"no split list for {split!r} (ImageSets/2016/{split}.txt)")
+        if listing is None:
+            names, origin = sorted(gt_sequences), "every ground-truth sequence"
+        else:
+            names, origin = _read_split(listing), f"the {split or 'val'} split ({listing})"
+    unscored = sorted(set(pred_sequences) - set(names))
+    return _Selection(names, origin, unscored)
+
+
 def _match_folders(
-    pred_dir: Path, gt_dir: Path, sequences: Sequence[str] | None
-) -> list[_SequenceFiles]:
-    """Pair prediction and ground-truth files; every disagreement is an InputError."""
+    pred_dir: Path,
+    gt_dir: Path,
+    sequences: Sequence[str] | None,
+    split: str | None = None,
+    allow_missing: bool = False,
+) -> tuple[list[_SequenceFiles], _Selection, list[str]]:
+    """Pair prediction and ground-truth files; every disagreement is an InputError.
+
+    Returns the pairs, the selection and the sequences of the selection that
+    have no prediction folder (only with ``allow_missing``; otherwise an error).
+    """
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")
     gt_sequences = _ground_truth_sequences(gt_dir)
@@ -182,15 +266,22 @@ def _match_folders(
     for name, folder in pred_sequences.items():
         if name not in gt_sequences:
             raise InputError(folder, f"extra prediction: no ground-truth sequence {name!r}")
-    wanted = list(sequences) if sequences is not None else sorted(pred_sequences)
-    if not wanted:
+    selection = _select(gt_dir, gt_sequences, pred_sequences, sequences, split)
+    if not pred_sequences:
         raise InputError(pred_dir, "no sequence folders with predictions (expected SEQ/FRAME.png)")
-    matched = []
-    for name in wanted:
+    matched, missing = [], []
+    for name in selection.names:
         if name not in gt_sequences:
             raise InputError(gt_dir / name, "no ground truth for this sequence")
         if name not in pred_sequences:
-            raise InputError(pred_dir / name, "missing prediction folder for this sequence")
+            if allow_missing:
+                missing.append(name)
+                continue
+            raise InputError(
+                pred_dir / name,
+                f"missing prediction folder for this sequence of {selection.origin}; "
+                "predict it, or pass --allow-missing (allow_missing=True) to score the others",
+            )
         gt_files = _image_files(gt_sequences[name])
         pred_files = _image_files(pred_sequences[name])
         for stem, path in pred_files.items():
@@ -214,25 +305,33 @@ def _match_folders(
                 name, frames, [pred_files[s] for s in frames], [gt_files[s] for s in frames]
             )
         )
-    return matched
+    if not matched:
+        raise InputError(pred_dir, f"no predictions for any sequence of {selection.origin}")
+    return matched, selection, missing
 
 
-def _pairs(seq: _SequenceFiles, binary_gt: bool) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+def _pairs(
+    seq: _SequenceFiles, binary_gt: bool, zero_one: list[Path] | None = None
+) -> Iterable[tuple[np.ndarray, np.ndarray]]:
     """(prediction, ground truth) maps of a sequence's scored frames; sizes checked.
+
+    Files read as 0/1 masks (:func:`read_map_kind`) are appended to ``zero_one``.
 
     With ``binary_gt`` the ground truth must hold at most two grey levels
     (U-VOS masks: DAVIS counts every non-zero pixel as foreground, so a
     re-compressed or anti-aliased mask would be scored wrongly).
     """
+    found = zero_one if zero_one is not None else []
     for pred_path, gt_path in zip(seq.predictions, seq.ground_truth, strict=True):
-        gt = read_map(gt_path)
+        gt, gt_01 = read_map_kind(gt_path)
         if binary_gt:
             levels = np.count_nonzero(np.bincount(gt.ravel(), minlength=256))
             if levels > 2:
                 raise InputError(
                     gt_path, f"not a mask: {levels} grey levels (expected two, e.g. 0 and 255)"
                 )
-        pred = read_map(pred_path)
+        pred, pred_01 = read_map_kind(pred_path)
+        found.extend(p for p, is_01 in ((gt_path, gt_01), (pred_path, pred_01)) if is_01)
         if pred.shape != gt.shape:
             raise InputError(
                 pred_path,
@@ -258,6 +357,8 @@ class EvaluationResult:
     per_sequence: "pd.DataFrame"  # noqa: F821, UP037
     per_frame: "pd.DataFrame"  # noqa: F821, UP037
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Problems the scores hide (sequences left out with ``allow_missing``)."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -313,10 +414,10 @@ def _fmt(value: float) -> str:
 
 # ---------------------------------------------------------------------- evaluation
 def _evaluate_uvos_sequence(
-    seq: _SequenceFiles, with_t: bool
+    seq: _SequenceFiles, with_t: bool, zero_one: list[Path]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     j_values, f_values, masks = [], [], []
-    for pred, gt in _pairs(seq, binary_gt=True):
+    for pred, gt in _pairs(seq, binary_gt=True, zero_one=zero_one):
         mask = binarize(pred)
         truth = gt > 0
         j_values.append(jaccard(mask, truth))
@@ -331,8 +432,8 @@ def _evaluate_uvos_sequence(
     return values, per_frame
 
 
-def _evaluate_vsod_sequence(seq: _SequenceFiles) -> SequenceScores:
-    return score_sequence(_pairs(seq, binary_gt=False))
+def _evaluate_vsod_sequence(seq: _SequenceFiles, zero_one: list[Path]) -> SequenceScores:
+    return score_sequence(_pairs(seq, binary_gt=False, zero_one=zero_one))
 
 
 def evaluate_folder(
@@ -341,20 +442,28 @@ def evaluate_folder(
     task: str = "uvos",
     *,
     sequences: Sequence[str] | None = None,
+    split: str | None = None,
+    allow_missing: bool = False,
     t_all_sequences: bool = False,
     progress: bool | Callable[[Iterable], Iterable] = False,
 ) -> EvaluationResult:
     """Score ``pred_dir/SEQ/FRAME.png`` against ``gt_dir`` for ``task`` ('uvos' or 'vsod').
 
-    ``sequences`` restricts (and requires) the sequences to score; by default
-    every sequence folder in ``pred_dir`` is scored. ``progress`` shows a tqdm
-    bar (or wraps the sequence iterator with the given callable).
+    Which sequences: ``sequences`` if given; else those of ``split`` (a DAVIS
+    list, ``ImageSets/2016/SPLIT.txt`` beside the ground truth; ``"all"``: every
+    ground-truth sequence); by default the val list where one exists, else every
+    ground-truth sequence. Prediction folders outside that set are left out (a
+    note names them); a sequence of the set without predictions is an error,
+    or with ``allow_missing`` left out with a warning. ``progress`` shows a
+    tqdm bar (or wraps the sequence iterator with the given callable).
     """
     import pandas as pd
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    matched = _match_folders(Path(pred_dir), Path(gt_dir), sequences)
+    matched, selection, missing = _match_folders(
+        Path(pred_dir), Path(gt_dir), sequences, split, allow_missing
+    )
     iterator: Iterable[_SequenceFiles] = matched
     if progress is True:
         from tqdm.auto import tqdm
@@ -367,14 +476,15 @@ def evaluate_folder(
     frame_rows: list[dict] = []
     vsod_scores: dict[str, SequenceScores] = {}
     no_t: list[str] = []
+    zero_one: list[Path] = []
     for seq in iterator:
         if task == "uvos":
             with_t = t_all_sequences or seq.name not in DAVIS2016_NO_T
-            values, per_frame = _evaluate_uvos_sequence(seq, with_t)
+            values, per_frame = _evaluate_uvos_sequence(seq, with_t, zero_one)
             if not with_t:
                 no_t.append(seq.name)
         else:
-            scores = _evaluate_vsod_sequence(seq)
+            scores = _evaluate_vsod_sequence(seq, zero_one)
             vsod_scores[seq.name], values, per_frame = scores, scores.values, scores.per_frame
         rows[seq.name] = values
         for k, frame in enumerate(seq.frames):
@@ -391,12 +501,27 @@ def evaluate_folder(
         overall = aggregate_sequences(vsod_scores)
     per_frame_df = pd.DataFrame(frame_rows).set_index(["sequence", "frame"])
     notes = []
+    if zero_one:
+        notes.append(
+            f"{len(zero_one)} file(s) read as 0/1 masks (largest value 1, so 1 = foreground), "
+            f"e.g. {zero_one[0]}"
+        )
     if no_t:
         notes.append(
             f"T not scored for {', '.join(no_t)}: DAVIS-2016 leaves sequences with occlusions "
             "out of T (t_all_sequences=True / --t-all-sequences scores them)"
         )
-    return EvaluationResult(task, overall, per_sequence, per_frame_df, notes)
+    names = [seq.name for seq in matched]
+    notes.append(f"scored {len(names)} sequence(s) of {selection.origin}: {', '.join(names)}")
+    if selection.unscored:
+        notes.append(f"not scored (outside {selection.origin}): {', '.join(selection.unscored)}")
+    warnings = []
+    if missing:
+        warnings.append(
+            f"{len(missing)} sequence(s) of {selection.origin} have no predictions and were "
+            f"NOT scored: {', '.join(missing)}; the overall scores cover the others only"
+        )
+    return EvaluationResult(task, overall, per_sequence, per_frame_df, notes, warnings)
 
 
 def _nanmean(values: np.ndarray) -> float:

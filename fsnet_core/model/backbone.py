@@ -16,6 +16,7 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet18_Weights, ResNet34_Weights, ResNet50_Weights
 
+from ..io import InputError, check_name_digest, hub_checkpoint_path, load_hub_weights, load_weights
 from .config import BACKBONES, Backbone, check_choice
 
 IMAGENET_WEIGHTS = {
@@ -67,7 +68,10 @@ class PretrainedWeightsUnavailable(RuntimeError):
 def imagenet_state_dict(backbone: str, path: str | Path | None = None) -> dict[str, torch.Tensor]:
     """torchvision's ImageNet weights for ``backbone``, from ``path`` or the torch hub cache.
 
-    Downloads into the torch hub cache when needed. Offline, raises
+    Downloads into the torch hub cache when needed; the file's SHA-256 is
+    checked against the digits in its name before every load and it is loaded
+    with ``weights_only=True``, so a planted file cannot run code (a bad file
+    raises :class:`~fsnet_core.io.InputError`). Offline, raises
     :class:`PretrainedWeightsUnavailable` with the ways to proceed.
     """
     weights = IMAGENET_WEIGHTS[backbone]
@@ -76,19 +80,21 @@ def imagenet_state_dict(backbone: str, path: str | Path | None = None) -> dict[s
         if not path.is_file():
             raise PretrainedWeightsUnavailable(f"{path}: no such ImageNet weights file")
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+            check_name_digest(path)
+            return load_weights(path)
+        except InputError as exc:
             raise PretrainedWeightsUnavailable(
-                f"{path}: not a readable torch state dict ({exc})"
+                f"{path}: not a readable torch state dict ({exc.problem})"
             ) from exc
     try:
-        return weights.get_state_dict(progress=True, check_hash=True)
+        return load_hub_weights(weights.url)
     except (urllib.error.URLError, OSError, RuntimeError) as exc:
-        cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+        cache = hub_checkpoint_path(weights.url)
         raise PretrainedWeightsUnavailable(
             f"Could not download torchvision's ImageNet {backbone} weights from {weights.url} "
             f"({exc}). Either train from scratch (imagenet=False / fsnet train --no-imagenet), "
-            f"or download the file on a machine with internet and place it at {cache}."
+            f"or download the file on a machine with internet and place it at {cache} "
+            "(its SHA-256 is checked against its name)."
         ) from exc
 
 

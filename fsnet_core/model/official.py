@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..io import InputError, load_weights
 from .config import FSNetConfig
 from .rcam import RCAM_GATES
 
@@ -132,9 +133,10 @@ def read_state_dict(checkpoint: str | Path | Mapping[str, torch.Tensor]) -> dict
     if not path.is_file():
         raise FileNotFoundError(f"{path}: checkpoint file not found")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - every unreadable file gets the same message
-        raise CheckpointMismatch(f"{path}: not a readable PyTorch checkpoint ({exc})") from exc
+        state = load_weights(path)
+    except InputError as exc:
+        problem = f"not a readable PyTorch checkpoint ({exc.problem})"
+        raise CheckpointMismatch(f"{path}: {problem}") from exc
     if not isinstance(state, Mapping):
         raise CheckpointMismatch(f"{path}: expected a state dict, found {type(state).__name__}")
     return dict(state)

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import cv2
 import numpy as np
 
 from ...flow import flow_to_color, write_flo
-from ...io import InputError, atomic_write
+from ...io import InputError, atomic_write, mkdtemp_honouring_umask
 from .regions import REGION_NAMES, TARGET
 from .renderer import Scene
 from .scenes import SyntheticConfig, clip_hazards, clip_rng, make_scene
@@ -229,7 +228,7 @@ def make_synthetic_dataset(
             )
     out.parent.mkdir(parents=True, exist_ok=True)
     cfg = SyntheticConfig.for_size(smoke)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    work = mkdtemp_honouring_umask(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
         with _one_torch_thread():  # torch's colour coding thrashes when threads oversubscribe
             meta = _build(work, cfg, seed, smoke)
