@@ -29,6 +29,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..data.datasets import VideoSegmentationDataset
+from ..extras import require
 from ..flow import write_png
 from ..io import InputError
 from .predictor import FSNetPredictor
@@ -206,6 +207,8 @@ def run_inference(
     """
     from tqdm.auto import tqdm
 
+    if crf:  # say so before any work, not after the model has loaded
+        require("pydensecrf.densecrf", "DenseCRF (--crf)")
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise InputError(model, "checkpoint file not found")
     dataset = _dataset(data_root, split, layout, flow_source, size)
