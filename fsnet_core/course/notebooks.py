@@ -25,7 +25,28 @@ from .viz import FIGURES_ENV
 REPO_URL = "https://github.com/fsnet-lab/fsnet-lab"
 COLAB_URL = REPO_URL.replace("https://github.com", "https://colab.research.google.com/github")
 COLAB_URL += "/blob/main/notebooks"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# Every notebook's set-up cell, word for word (tests/test_notebooks.py checks it). On Colab it
+# installs the runtime only: its requirements accept the versions Colab ships, so pip adds the
+# missing packages and changes none of Colab's (no "restart the runtime" prompt, ipywidgets
+# stays 7.7, which Colab's front end displays). FSNET_LAB_SOURCE names another source to
+# install from (a folder or a wheel): tests/test_colab_install.py installs this checkout so.
+SETUP_CELL = f"""\
+# Set-up: on Colab, install FSNet Lab first; everywhere, report the device.
+# The install only adds what Colab lacks: Colab's own packages keep their versions.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("google.colab") is not None:
+    source = os.environ.get("FSNET_LAB_SOURCE", "git+{REPO_URL}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+
+import torch
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+print("device:", torch.cuda.get_device_name(0) if DEVICE == "cuda" else "CPU (no GPU found)")"""
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUILD_DIR = REPO_ROOT / "build" / "notebooks"
 KERNEL_NAME = "python3"
@@ -241,6 +262,7 @@ __all__ = [
     "NotebookFailed",
     "NotebookRun",
     "REPO_URL",
+    "SETUP_CELL",
     "colab_badge",
     "ensure_kernel",
     "execute_notebook",
