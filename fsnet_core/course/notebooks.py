@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..extras import require
 from .viz import FIGURES_ENV
 
 # The one place the public repository's address is written down: the notebooks' Colab badges
@@ -173,8 +174,7 @@ def execute_notebook(
     to ``figures_dir`` when given. ``timeout`` limits each cell (seconds).
     Raises :class:`NotebookFailed` on the first error.
     """
-    import papermill as pm
-
+    pm = require("papermill", "Running notebooks (fsnet run-all, make run)")
     notebook = Path(notebook)
     if not notebook.is_file():
         from ..io import InputError
