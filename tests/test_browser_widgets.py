@@ -158,14 +158,14 @@ class Lab(Front):
         super().__init__("lab", ".noUi-handle")
 
     def open_and_run(self, page, base: str, notebook: str) -> None:
-        page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}", wait_until="domcontentloaded")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=240_000)
         # Run All before the kernel is idle opens a kernel dialog and runs nothing.
         page.wait_for_function(
             "document.querySelector('.jp-StatusBar-Widget') && "
             "[...document.querySelectorAll('.jp-StatusBar-TextItem')]"
             ".some(e => e.textContent.includes('Idle'))",
-            timeout=120_000,
+            timeout=240_000,
         )
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.get_by_text("Run All Cells", exact=True).click()
@@ -176,11 +176,11 @@ class Classic(Front):
         super().__init__("classic", ".ui-slider-handle")
 
     def open_and_run(self, page, base: str, notebook: str) -> None:
-        page.goto(f"{base}/notebooks/{notebook}?token={TOKEN}")
+        page.goto(f"{base}/notebooks/{notebook}?token={TOKEN}", wait_until="domcontentloaded")
         page.wait_for_function(
             "window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && "
             "Jupyter.notebook.kernel.is_connected()",
-            timeout=120_000,
+            timeout=240_000,
         )
         page.evaluate("Jupyter.notebook.execute_all_cells()")
 
@@ -252,7 +252,7 @@ def _layout_problems(root) -> list[str]:
     natural, shown = root.locator("img.widget-image").first.evaluate(
         "img => [img.naturalWidth, img.clientWidth]"
     )
-    if natural > shown + 1:
+    if abs(natural - shown) > 1:
         problems.append(f"the picture is drawn {natural} px wide but shown {shown} px")
     return problems
 
@@ -269,6 +269,7 @@ def _drive(front: Front, base: str, notebook: str, sizes: list[int]) -> dict[str
         try:
             for width in sizes:
                 page = browser.new_page(viewport={"width": width, "height": 900})
+                page.set_default_timeout(240_000)  # generous: CI machines are small and shared
                 page.on(
                     "console",
                     lambda m: m.type == "error" and found["errors"].append(m.text),

@@ -209,17 +209,33 @@ def tile(
         y = r * (row_height + gap)
         canvas[y + band : y + row_height, x : x + panel.shape[1]] = panel
         if titles:
+            text, scale = _fitted_title(titles[i], panel.shape[1] - 2)
             cv2.putText(
                 canvas,
-                titles[i],
+                text,
                 (x + 2, y + 13),
                 cv2.FONT_HERSHEY_SIMPLEX,
-                0.4,
+                scale,
                 (0, 0, 0),
                 1,
                 cv2.LINE_AA,
             )
     return canvas
+
+
+def _fitted_title(title: str, width: int) -> tuple[str, float]:
+    """The title and font scale that fit ``width`` pixels: smaller type down to a readable
+    minimum, then the end cut off (``..``), so that titles never run into the next panel."""
+    for scale in (0.4, 0.35, 0.3):
+        if cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+            return title, scale
+    text = title
+    while (
+        len(text) > 1
+        and cv2.getTextSize(text + "..", cv2.FONT_HERSHEY_SIMPLEX, 0.3, 1)[0][0] > width
+    ):
+        text = text[:-1]
+    return text + "..", 0.3
 
 
 def _fit_width(panels: list[np.ndarray], gap: int, width: int) -> tuple[list[np.ndarray], int]:

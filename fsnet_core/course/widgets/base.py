@@ -70,8 +70,11 @@ class PictureViewer(widgets.VBox):
         width: int = PICTURE_WIDTH,
     ) -> None:
         self.width = width
+        # Shown at the size it is drawn (not stretched to the output's width), scaled down
+        # only where the output is narrower than the picture.
         self.image = widgets.Image(
-            format="png", layout=widgets.Layout(max_width="100%", height="auto")
+            format="png",
+            layout=widgets.Layout(max_width="100%", height="auto", align_self="flex-start"),
         )
         self.caption = widgets.HTML()
         self.picture_array: np.ndarray = np.zeros((1, 1, 3), np.uint8)
