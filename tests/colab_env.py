@@ -3,7 +3,9 @@ set-up cell run there in its Colab branch (session fixtures; see tests/test_cola
 for the stand-ins and why).
 
 Kept under ``build/colab-env/<hash of the requirement list and the Python>/`` and reused while
-those are unchanged: building it takes minutes (mostly the torch wheel), reusing it seconds.
+those are unchanged: building it takes minutes (mostly torch and its CUDA libraries, about
+6 GB unpacked), reusing it seconds. ``FSNET_COLAB_ENV_DIR`` puts it elsewhere (a folder that
+outlives the checkout, for CI runs in fresh clones).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def freeze(python: Path) -> dict[str, str]:
 def colab_python() -> Path:
     """The Python of an environment with Colab's package versions (built once, then reused)."""
     key = hashlib.sha256(RUNTIME.read_bytes() + sys.version.encode()).hexdigest()[:12]
-    env = REPO / "build" / "colab-env" / key
+    env = Path(os.environ.get("FSNET_COLAB_ENV_DIR", REPO / "build" / "colab-env")) / key
     python = env / "bin" / "python"
     if not (env / ".complete").is_file():
         shutil.rmtree(env, ignore_errors=True)
