@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fsnet-installed
+# Every extra: the lab front end, notebook execution, V-SOD scores, DenseCRF, TensorBoard and
+# the test tools (pyproject.toml says which needs what; Colab installs the runtime alone).
+EXTRAS := lab,run,vsod,crf,tensorboard,dev
 
 .PHONY: run test lint format env clean-env
 
@@ -16,7 +19,7 @@ env: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 
 run: $(STAMP)

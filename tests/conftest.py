@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from colab_env import colab_installed, colab_python  # noqa: F401 (session fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO / "tests" / "data" / "fsnet_reference"

@@ -16,6 +16,7 @@ import pytest
 from fsnet_core import cli
 from fsnet_core.course.notebooks import (
     REPO_URL,
+    SETUP_CELL,
     NotebookFailed,
     colab_badge,
     ensure_kernel,
@@ -74,6 +75,9 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     ]
     assert setup and setup[0] < params[0], f"{path.name}: no Colab set-up cell before parameters"
     assert "torch.cuda.is_available()" in nb.cells[setup[0]].source  # detects the GPU
+    assert nb.cells[setup[0]].source == SETUP_CELL, (
+        f"{path.name}: the set-up cell differs from SETUP_CELL in fsnet_core/course/notebooks.py"
+    )
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     for words in ("learn", "running time", "what to notice", "exercise"):
         assert words in text, f"{path.name}: no '{words}' in the markdown"

@@ -142,3 +142,16 @@ def test_png_bytes_round_trip(frame_and_mask):
     data = viz.png_bytes(frame)
     decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), 1), cv2.COLOR_BGR2RGB)
     np.testing.assert_array_equal(decoded, frame)
+
+
+def test_tile_wraps_panels_to_a_width_and_fits_titles():
+    panel = np.full((240, 320, 3), 90, np.uint8)
+    wide = viz.tile([panel] * 5, ["a rather long panel title"] * 5)
+    assert wide.shape[1] == 5 * 320 + 4 * 4
+    fitted = viz.tile([panel] * 5, ["a rather long panel title"] * 5, width=560)
+    assert fitted.shape[1] <= 560 and fitted.shape[0] > 2 * 240 * 278 / 320  # three rows
+    one = viz.tile([panel], ["x"], width=560)
+    assert one.shape[1] == 320  # a panel that fits keeps its size
+    small = viz.tile([panel[:64, :64]] * 2, ["frame + prediction", "flow"], width=560)
+    gap = small[18:, 64:68]  # titles stay over their own panel: the gap below them is white
+    assert (gap == 255).all() and (small[:18, 64:68] == 255).all()

@@ -184,3 +184,30 @@ def test_every_exported_name_resolves():
         assert getattr(w, name).__name__ == name
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         w.nothing  # noqa: B018
+
+
+def test_long_sliders_get_a_number_box_that_moves_with_them():
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (24, 32, 3), dtype=np.uint8) for _ in range(41)]
+    fields = [rng.normal(size=(24, 32, 2)).astype(np.float32) for _ in range(40)]
+    explorer = flow_explorer(frames, {"dis": fields})
+    box = explorer.boxes["frame pair"]
+    assert (box.min, box.max, box.value) == (0, 39, 0)
+    box.value = 17
+    assert explorer.frame.value == 17 and "frame 17 to frame 18" in explorer.lines[0]
+    explorer.frame.value = 3
+    assert box.value == 3
+    assert explorer.picture_array.shape[1] <= explorer.width
+    short = flow_explorer(frames[:4], {"dis": fields[:3]})
+    assert short.boxes == {}
+
+
+def test_viewer_without_densecrf_says_how_to_add_it(smoke_root, soft_predictions, monkeypatch):
+    from fsnet_core.course.widgets import evaluation
+
+    monkeypatch.setattr(evaluation, "crf_available", lambda: False)
+    viewer = evaluation_viewer(smoke_root, soft_predictions)
+    assert viewer.crf.disabled and "not installed" in viewer.crf.description
+    assert viewer.lines[-1].endswith('pip install "fsnet-lab[crf]"')
+    viewer.crf.value = True  # set from code: maps stay unrefined, nothing raises
+    assert "no CRF" in viewer.lines[0]

@@ -73,7 +73,9 @@ def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
     base = dict(SMOKE_MODEL) if smoke else {"threads": None}
     base.update(overrides)
     base.setdefault("data", str(synthetic_root()))
-    base.setdefault("progress", False)
+    # A bar while the course model trains (tqdm.auto: a widget in Jupyter and on Colab, text
+    # elsewhere); not part of the cache key.
+    base.setdefault("progress", True)
     return TrainConfig.preset("smoke", **base)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..extras import require
 from .paths import CHECKOUT
 from .viz import FIGURES_ENV
 
@@ -26,6 +27,27 @@ from .viz import FIGURES_ENV
 REPO_URL = "https://github.com/fsnet-lab/fsnet-lab"
 COLAB_URL = REPO_URL.replace("https://github.com", "https://colab.research.google.com/github")
 COLAB_URL += "/blob/main/notebooks"
+# Every notebook's set-up cell, word for word (tests/test_notebooks.py checks it). On Colab it
+# installs the runtime only: its requirements accept the versions Colab ships, so pip adds the
+# missing packages and changes none of Colab's (no "restart the runtime" prompt, ipywidgets
+# stays 7.7, which Colab's front end displays). FSNET_LAB_SOURCE names another source to
+# install from (a folder or a wheel): tests/test_colab_install.py installs this checkout so.
+SETUP_CELL = f"""\
+# Set-up: on Colab, install FSNet Lab first; everywhere, report the device.
+# The install only adds what Colab lacks: Colab's own packages keep their versions.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("google.colab") is not None:
+    source = os.environ.get("FSNET_LAB_SOURCE", "git+{REPO_URL}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+
+import torch
+
+DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+print("device:", torch.cuda.get_device_name(0) if DEVICE == "cuda" else "CPU (no GPU found)")"""
 REPO_ROOT = CHECKOUT
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUILD_DIR = REPO_ROOT / "build" / "notebooks"
@@ -153,8 +175,7 @@ def execute_notebook(
     to ``figures_dir`` when given. ``timeout`` limits each cell (seconds).
     Raises :class:`NotebookFailed` on the first error.
     """
-    import papermill as pm
-
+    pm = require("papermill", "Running notebooks (fsnet run-all, make run)")
     notebook = Path(notebook)
     if not notebook.is_file():
         from ..io import InputError
@@ -242,6 +263,7 @@ __all__ = [
     "NotebookFailed",
     "NotebookRun",
     "REPO_URL",
+    "SETUP_CELL",
     "colab_badge",
     "ensure_kernel",
     "execute_notebook",

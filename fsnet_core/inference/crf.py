@@ -16,7 +16,9 @@ DSS-CRF code (github.com/Andrew-Qibin/dss_crf, ``examples/dense_hsal.py``).
 
 DSS-CRF reads the frame with OpenCV (BGR); with one ``srgb`` for all three
 channels the bilateral kernel does not depend on channel order, so RGB input
-gives the same result. The CRF itself is ``pydensecrf2``'s C++ code.
+gives the same result. The CRF itself is ``pydensecrf2``'s C++ code, an extra
+(``pip install "fsnet-lab[crf]"``: it has no wheels and needs a C++ compiler);
+without it :func:`refine` raises :class:`~fsnet_core.extras.MissingExtra` saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..extras import available, missing_message, require
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,16 @@ def _as_probability(prob: np.ndarray) -> np.ndarray:
     return prob.astype(np.float32)
 
 
+def crf_available() -> bool:
+    """Whether DenseCRF (``pydensecrf2``, the ``crf`` extra) is installed."""
+    return available("pydensecrf")
+
+
+def crf_missing_message() -> str:
+    """The one line that says DenseCRF is not installed and how to add it."""
+    return missing_message("pydensecrf", "DenseCRF")
+
+
 def refine(image_rgb: np.ndarray, prob: np.ndarray, params: CRFParams = DSS_CRF) -> np.ndarray:
     """Refine an object probability map with DenseCRF guided by its frame.
 
@@ -85,7 +99,7 @@ def refine(image_rgb: np.ndarray, prob: np.ndarray, params: CRFParams = DSS_CRF)
     Returns:
         The refined object marginal, same shape and dtype as ``prob``.
     """
-    import pydensecrf.densecrf as dcrf
+    dcrf = require("pydensecrf.densecrf", "DenseCRF")
 
     image_rgb = np.asarray(image_rgb)
     prob = np.asarray(prob)

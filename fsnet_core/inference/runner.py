@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 
 from ..data.datasets import VideoSegmentationDataset
 from ..data.layouts import check_same_size
+from ..extras import require
 from ..flow import write_png
 from ..io import InputError, atomic_write, sha256_of
 from .predictor import FSNetPredictor
@@ -323,6 +324,8 @@ def run_inference(
     """
     from tqdm.auto import tqdm
 
+    if crf:  # say so before any work, not after the model has loaded
+        require("pydensecrf.densecrf", "DenseCRF (--crf)")
     if isinstance(model, (str, os.PathLike)) and not Path(model).is_file():
         raise InputError(model, "checkpoint file not found")
     dataset = _dataset(data_root, split, layout, flow_source, size)

@@ -1,6 +1,7 @@
 """V-SOD metrics (S, E, F, MAE) aggregated the way the DAVSOD toolbox does.
 
-Per-frame scores come from ``pysodmetrics`` (``py_sod_metrics``), which
+Per-frame scores come from ``pysodmetrics`` (``py_sod_metrics``, the ``vsod`` extra: it
+pins ``opencv-python-headless<5``, which would replace Colab's OpenCV), which
 reproduces the MATLAB code of the DAVSOD toolbox the FSNet authors used
 (``eval/main_VSOD.m``): maps are min-max normalised to [0, 1], ground truth
 is ``> 128``, F uses beta^2 = 0.3, the adaptive threshold is twice the map's
@@ -35,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..extras import require
+
 __all__ = ["VSOD_KEYS", "SequenceScores", "aggregate_sequences", "score_sequence"]
 
 VSOD_KEYS = ("S", "maxE", "meanE", "adpE", "maxF", "meanF", "adpF", "MAE")
@@ -57,7 +60,7 @@ def score_sequence(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> SequenceS
     Predictions are grey maps (0-255), min-max normalised per frame;
     ground truths are 0-255 masks binarised at ``> 128``.
     """
-    import py_sod_metrics as sod
+    sod = require("py_sod_metrics", "V-SOD scores (S, E, F, MAE)")
 
     sm, em, mae = sod.Smeasure(), sod.Emeasure(), sod.MAE()
     f_handler = sod.FmeasureHandler(with_dynamic=True, with_adaptive=True, beta=0.3)

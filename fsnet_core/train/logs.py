@@ -8,12 +8,15 @@ an uninterrupted run. TensorBoard gets per-step losses and the epoch rows
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..extras import available, missing_message
 from ..io import atomic_write
 
 HISTORY_CSV = "history.csv"
@@ -47,13 +50,26 @@ def write_history(path: str | Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     return Path(path)
 
 
+@functools.cache
+def _say_once(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
 class RunLogger:
-    """TensorBoard writer for one stage folder; silent (no files) when ``enabled`` is False."""
+    """TensorBoard writer for one stage folder; silent (no files) when ``enabled`` is False.
+
+    TensorBoard is an extra: without it the logger says once how to add it and
+    writes nothing (``history.csv`` holds the same numbers per epoch).
+    """
 
     def __init__(self, folder: str | Path, enabled: bool = True) -> None:
         self.folder = Path(folder)
         self.writer = None
-        if enabled:
+        if enabled and not available("tensorboard"):
+            _say_once(
+                missing_message("tensorboard", "TensorBoard curves") + " (history.csv is kept)"
+            )
+        elif enabled:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(self.folder / "tensorboard"))

@@ -245,6 +245,7 @@ class StageTrainer:
             unit="batch",
             disable=not (cfg.progress and self.info.is_main),
             dynamic_ncols=True,
+            leave=False,  # one bar at a time; each epoch ends with its own summary line
         )
         started = time.perf_counter()
         with bar:

@@ -172,12 +172,19 @@ def show_row(
 
 
 def tile(
-    images: Sequence[np.ndarray], titles: Sequence[str] | None = None, gap: int = 4
+    images: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    gap: int = 4,
+    width: int | None = None,
 ) -> np.ndarray:
     """Images of one height side by side as one ``H x W x 3`` uint8 picture, titled above.
 
     For widgets, which show one picture (see :func:`png_bytes`) rather than a
     matplotlib figure; grey maps are drawn in grey on a fixed [0, 1] scale.
+    With ``width`` (pixels), the panels wrap into rows of at least two (one if
+    there is only one), shrunk where needed, so that the picture is no wider
+    than ``width``: shown at the size it is drawn, its titles stay readable
+    (a browser that scales a wider picture down scales the titles with it).
     """
     if not images:
         raise ValueError("tile needs at least one image")
@@ -185,27 +192,68 @@ def tile(
     height = panels[0].shape[0]
     if any(p.shape[0] != height for p in panels):
         raise ValueError(f"images must share a height, got {[p.shape[0] for p in panels]}")
-    band = 18 if titles else 0
     if titles is not None and len(titles) != len(panels):
         raise ValueError(f"{len(panels)} images but {len(titles)} titles")
-    width = sum(p.shape[1] for p in panels) + gap * (len(panels) - 1)
-    canvas = np.full((height + band, width, 3), 255, np.uint8)
-    x = 0
+    columns = len(panels)
+    if width is not None:
+        panels, columns = _fit_width(panels, gap, width)
+    band = 18 if titles else 0
+    rows = [panels[i : i + columns] for i in range(0, len(panels), columns)]
+    row_height = band + panels[0].shape[0]
+    canvas_width = max(sum(p.shape[1] for p in row) + gap * (len(row) - 1) for row in rows)
+    canvas = np.full(
+        (len(rows) * row_height + gap * (len(rows) - 1), canvas_width, 3), 255, np.uint8
+    )
     for i, panel in enumerate(panels):
-        canvas[band:, x : x + panel.shape[1]] = panel
+        r, c = divmod(i, columns)
+        x = sum(p.shape[1] + gap for p in rows[r][:c])
+        y = r * (row_height + gap)
+        canvas[y + band : y + row_height, x : x + panel.shape[1]] = panel
         if titles:
+            text, scale = _fitted_title(titles[i], panel.shape[1] - 2)
             cv2.putText(
                 canvas,
-                titles[i],
-                (x + 2, 13),
+                text,
+                (x + 2, y + 13),
                 cv2.FONT_HERSHEY_SIMPLEX,
-                0.4,
+                scale,
                 (0, 0, 0),
                 1,
                 cv2.LINE_AA,
             )
-        x += panel.shape[1] + gap
     return canvas
+
+
+def _fitted_title(title: str, width: int) -> tuple[str, float]:
+    """The title and font scale that fit ``width`` pixels: smaller type down to a readable
+    minimum, then the end cut off (``..``), so that titles never run into the next panel."""
+    for scale in (0.4, 0.35, 0.3):
+        if cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
+            return title, scale
+    text = title
+    while (
+        len(text) > 1
+        and cv2.getTextSize(text + "..", cv2.FONT_HERSHEY_SIMPLEX, 0.3, 1)[0][0] > width
+    ):
+        text = text[:-1]
+    return text + "..", 0.3
+
+
+def _fit_width(panels: list[np.ndarray], gap: int, width: int) -> tuple[list[np.ndarray], int]:
+    """Panels (resized alike) and a column count whose rows are at most ``width`` wide."""
+    if width < 16:
+        raise ValueError(f"width must be at least 16 pixels, got {width}")
+    widest = max(p.shape[1] for p in panels)
+    fits = max(1, (width + gap) // (widest + gap))
+    columns = min(len(panels), max(fits, 2))
+    scale = min(1.0, (width - gap * (columns - 1)) / (columns * widest))
+    if scale < 1.0:
+        size = max(1, int(panels[0].shape[0] * scale))
+        panels = [
+            cv2.resize(p, (max(1, int(p.shape[1] * scale)), size), interpolation=cv2.INTER_AREA)
+            for p in panels
+        ]
+    return panels, columns
 
 
 def png_bytes(image: np.ndarray) -> bytes:

@@ -6,6 +6,8 @@ threshold shows how much of the mistake is calibration (the official
 protocol binarises at 0.5, :func:`fsnet_core.metrics.binarize`); the CRF box
 shows what the authors' DenseCRF post-processing (:mod:`fsnet_core.inference.crf`)
 adds. Per-frame J and F are those of :mod:`fsnet_core.metrics.uvos`.
+Without DenseCRF installed (the ``crf`` extra) the box is greyed out and the
+text says how to add it; everything else works.
 
 Data comes from a dataset root (frames and ground truth, any layout
 :func:`fsnet_core.data.layouts.discover_sequences` reads) plus predictions,
@@ -27,12 +29,12 @@ import ipywidgets as widgets
 import numpy as np
 
 from ...data.layouts import discover_sequences, read_image, read_mask
-from ...inference.crf import DSS_CRF, CRFParams, refine
+from ...inference.crf import DSS_CRF, CRFParams, crf_available, crf_missing_message, refine
 from ...io import InputError
 from ...metrics.evaluate import read_map, scored_frames
 from ...metrics.uvos import f_boundary, jaccard
 from ..viz import compare_overlay, tile
-from .base import PictureViewer
+from .base import LONG_RANGE, PICTURE_WIDTH, PictureViewer
 
 Predictions = str | os.PathLike | Mapping[str, Mapping[str, np.ndarray]]
 
@@ -166,6 +168,8 @@ class EvaluationViewer(PictureViewer):
         sequences: Mapping[str, ViewerSequence],
         threshold: float = 0.5,
         crf_params: CRFParams = DSS_CRF,
+        *,
+        width: int = PICTURE_WIDTH,
     ) -> None:
         if not sequences or any(len(s) == 0 for s in sequences.values()):
             raise ValueError("the viewer needs at least one sequence, each with frames")
@@ -180,10 +184,26 @@ class EvaluationViewer(PictureViewer):
         self.threshold = widgets.FloatSlider(
             threshold, min=0.05, max=0.95, step=0.05, description="threshold", style=style
         )
-        self.crf = widgets.Checkbox(False, description="DenseCRF", indent=False)
-        super().__init__([self.sequence, self.frame, self.threshold, self.crf])
+        self.crf_available = crf_available()
+        self.crf = widgets.Checkbox(
+            False,
+            description="DenseCRF" if self.crf_available else "DenseCRF (not installed)",
+            indent=False,
+            disabled=not self.crf_available,
+        )
+        longest = max(len(s) for s in self.sequences.values())
+        super().__init__(
+            [self.sequence, self.frame, self.threshold, self.crf],
+            number_boxes=[self.frame] if longest - 1 > LONG_RANGE else [],
+            width=width,
+        )
         self.sequence.observe(self._on_sequence, names="value")
         self.refresh()
+
+    @property
+    def crf_on(self) -> bool:
+        """Whether maps are refined: the box is ticked and DenseCRF is installed."""
+        return bool(self.crf.value) and self.crf_available
 
     @property
     def current_sequence(self) -> ViewerSequence:
@@ -198,7 +218,7 @@ class EvaluationViewer(PictureViewer):
         """The prediction of frame ``index`` (default: the one shown) as the viewer binarises it."""
         seq = self.current_sequence
         index = self.frame.value if index is None else index
-        return seq.probability(index, self.crf.value, self.crf_params) > self.threshold.value
+        return seq.probability(index, self.crf_on, self.crf_params) > self.threshold.value
 
     def scores(self) -> FrameScores:
         """J and F of the frame shown and the sequence's mean J, at the current settings."""
@@ -214,20 +234,24 @@ class EvaluationViewer(PictureViewer):
     def render(self) -> tuple[np.ndarray, list[str]]:
         seq = self.current_sequence
         i = self.frame.value
-        prob = seq.probability(i, self.crf.value, self.crf_params)
+        prob = seq.probability(i, self.crf_on, self.crf_params)
         mask = seq.masks[i]
         picture = tile(
             [compare_overlay(seq.images[i], prob, mask, self.threshold.value), prob],
             ["prediction (red) / ground truth (green)", "probability"],
+            width=self.width,
         )
         s = self.scores()
-        crf = "with DenseCRF" if self.crf.value else "no CRF"
+        crf = "with DenseCRF" if self.crf_on else "no CRF"
         head = f"{seq.name} frame {seq.frames[i]} ({i + 1}/{len(seq)}), {crf}"
         if mask is None:
             frame_line = "no ground truth for this frame"
         else:
             frame_line = f"J = {s.j:.3f}   F = {s.f:.3f}   (threshold {self.threshold.value:.2f})"
-        return picture, [head, frame_line, f"sequence mean J = {s.sequence_j:.3f}"]
+        lines = [head, frame_line, f"sequence mean J = {s.sequence_j:.3f}"]
+        if not self.crf_available:
+            lines.append(crf_missing_message())
+        return picture, lines
 
 
 def evaluation_viewer(
@@ -237,11 +261,12 @@ def evaluation_viewer(
     split: str | None = None,
     threshold: float = 0.5,
     crf_params: CRFParams = DSS_CRF,
+    width: int = PICTURE_WIDTH,
 ) -> EvaluationViewer:
     """An :class:`EvaluationViewer` over ``predictions`` (a folder or in-memory maps)
     paired with the frames and ground truth under ``data_root`` (see :func:`viewer_sequences`)."""
     sequences = viewer_sequences(data_root, predictions, split=split)
-    return EvaluationViewer(sequences, threshold=threshold, crf_params=crf_params)
+    return EvaluationViewer(sequences, threshold=threshold, crf_params=crf_params, width=width)
 
 
 __all__ = [

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...flow import end_point_error, flow_to_color
 from ..viz import tile
-from .base import PictureViewer
+from .base import LONG_RANGE, PICTURE_WIDTH, PictureViewer
 
 
 class FlowExplorer(PictureViewer):
@@ -32,6 +32,8 @@ class FlowExplorer(PictureViewer):
         frames: Sequence[np.ndarray],
         flows: Mapping[str, Sequence[np.ndarray]],
         ground_truth: Sequence[np.ndarray] | None = None,
+        *,
+        width: int = PICTURE_WIDTH,
     ) -> None:
         pairs = {len(f) for f in flows.values()} | (
             {len(ground_truth)} if ground_truth is not None else set()
@@ -45,7 +47,8 @@ class FlowExplorer(PictureViewer):
         if len(self.frames) < count:
             raise ValueError(f"{count} flow fields but only {len(self.frames)} frames")
         self.frame = widgets.IntSlider(0, 0, count - 1, description="frame pair")
-        super().__init__([self.frame])
+        long = [self.frame] if count - 1 > LONG_RANGE else []
+        super().__init__([self.frame], number_boxes=long, width=width)
         self.refresh()
 
     def errors(self, index: int | None = None) -> dict[str, float]:
@@ -71,16 +74,18 @@ class FlowExplorer(PictureViewer):
             lines.append(
                 "end-point error: " + ", ".join(f"{k} {v:.2f} px" for k, v in errors.items())
             )
-        return tile(images, titles), lines
+        return tile(images, titles, width=self.width), lines
 
 
 def flow_explorer(
     frames: Sequence[np.ndarray],
     flows: Mapping[str, Sequence[np.ndarray]],
     ground_truth: Sequence[np.ndarray] | None = None,
+    *,
+    width: int = PICTURE_WIDTH,
 ) -> FlowExplorer:
     """A :class:`FlowExplorer` (kept as a function for symmetry with the other widgets)."""
-    return FlowExplorer(frames, flows, ground_truth)
+    return FlowExplorer(frames, flows, ground_truth, width=width)
 
 
 __all__ = ["FlowExplorer", "flow_explorer"]

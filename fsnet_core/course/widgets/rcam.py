@@ -26,7 +26,7 @@ from ...model import FSNetTrace
 from ...model.rcam import RCAM_GATES
 from ..viz import compare_overlay, tile
 from ..viz.attention import PANEL_TITLES, gate_legend
-from .base import PictureViewer
+from .base import PICTURE_WIDTH, PictureViewer
 
 
 def colourise(maps: Sequence[np.ndarray], size: int, cmap: str = "viridis") -> list[np.ndarray]:
@@ -54,7 +54,14 @@ class RCAMExplorer(PictureViewer):
     they rank among the stage's channels. Traces are computed once per frame.
     """
 
-    def __init__(self, model: nn.Module, samples: Sequence[Sample], size: int = 128) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        samples: Sequence[Sample],
+        size: int = 128,
+        *,
+        width: int = PICTURE_WIDTH,
+    ) -> None:
         if not samples:
             raise ValueError("the RCAM explorer needs at least one sample")
         self.model = model.eval()
@@ -67,7 +74,9 @@ class RCAMExplorer(PictureViewer):
         # Registered before the viewer's own observers: the channel range follows the
         # stage before the picture is redrawn.
         self.stage.observe(self._fit_channel_range, names="value")
-        super().__init__([self.frame, self.stage, self.channel])
+        super().__init__(
+            [self.frame, self.stage, self.channel], number_boxes=[self.channel], width=width
+        )
         self.refresh()
 
     def trace(self, index: int | None = None) -> FSNetTrace:
@@ -119,12 +128,14 @@ class RCAMExplorer(PictureViewer):
             values = values[0].float().numpy()
             rank = int((values > values[channel]).sum()) + 1
             lines.append(f"{label}: {maps[gate.name]:.3f}, rank {rank} of {len(values)}")
-        return tile(first + panels, titles), lines
+        return tile(first + panels, titles, width=self.width), lines
 
 
-def rcam_explorer(model: nn.Module, samples: Sequence[Sample], size: int = 128) -> RCAMExplorer:
+def rcam_explorer(
+    model: nn.Module, samples: Sequence[Sample], size: int = 128, *, width: int = PICTURE_WIDTH
+) -> RCAMExplorer:
     """An :class:`RCAMExplorer`: display it in a notebook, or ``.figure()`` for a static view."""
-    return RCAMExplorer(model, samples, size)
+    return RCAMExplorer(model, samples, size, width=width)
 
 
 __all__ = ["RCAMExplorer", "colourise", "rcam_explorer"]

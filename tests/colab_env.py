@@ -1,0 +1,82 @@
+"""An environment with the package versions Colab's GPU runtime ships, and the notebooks'
+set-up cell run there in its Colab branch (session fixtures; see tests/test_colab_install.py
+for the stand-ins and why).
+
+Kept under ``build/colab-env/<hash of the requirement list and the Python>/`` and reused while
+those are unchanged: building it takes minutes (mostly torch and its CUDA libraries, about
+6 GB unpacked), reusing it seconds. ``FSNET_COLAB_ENV_DIR`` puts it elsewhere (a folder that
+outlives the checkout, for CI runs in fresh clones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fsnet_core.course.notebooks import SETUP_CELL
+
+REPO = Path(__file__).resolve().parents[1]
+RUNTIME = REPO / "tests" / "data" / "colab_gpu_runtime.txt"
+
+
+def pins() -> dict[str, str]:
+    pins = {}
+    for line in RUNTIME.read_text().splitlines():
+        pin = re.match(r"([\w.-]+)==(\S+)", line)
+        if pin:
+            pins[canonical(pin[1])] = pin[2]
+    return pins
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+
+
+def freeze(python: Path) -> dict[str, str]:
+    out = run([str(python), "-m", "pip", "freeze", "--all"], check=True).stdout
+    return {canonical(m[1]): m[2] for m in re.finditer(r"^([\w.-]+)==(\S+)$", out, flags=re.M)}
+
+
+@pytest.fixture(scope="session")
+def colab_python() -> Path:
+    """The Python of an environment with Colab's package versions (built once, then reused)."""
+    key = hashlib.sha256(RUNTIME.read_bytes() + sys.version.encode()).hexdigest()[:12]
+    env = Path(os.environ.get("FSNET_COLAB_ENV_DIR", REPO / "build" / "colab-env")) / key
+    python = env / "bin" / "python"
+    if not (env / ".complete").is_file():
+        shutil.rmtree(env, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        done = run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            + ["-r", str(RUNTIME)]
+        )
+        assert done.returncode == 0, f"could not build Colab's environment:\n{done.stderr[-3000:]}"
+        (env / ".complete").touch()
+    return python
+
+
+@pytest.fixture(scope="session")
+def colab_installed(colab_python, tmp_path_factory) -> dict[str, object]:
+    """Run the set-up cell in its Colab branch; the freezes before and after, and its output."""
+    fake = tmp_path_factory.mktemp("fake-colab")
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "__init__.py").write_text("")
+    (fake / "google" / "colab" / "__init__.py").write_text('"""Stand-in: this is Colab."""\n')
+    before = freeze(colab_python)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"PYTHONPATH": str(fake), "FSNET_LAB_SOURCE": str(REPO), "CC": "/bin/false"}
+    env |= {"CXX": "/bin/false", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    cell = run([str(colab_python), "-c", SETUP_CELL], env=env, cwd=fake)
+    assert cell.returncode == 0, f"the set-up cell failed:\n{cell.stdout}\n{cell.stderr[-3000:]}"
+    return {"before": before, "after": freeze(colab_python), "output": cell.stdout + cell.stderr}
