@@ -2,10 +2,11 @@
 set-up cell run there in its Colab branch (session fixtures; see tests/test_colab_install.py
 for the stand-ins and why).
 
-Kept under ``build/colab-env/<hash of the requirement list and the Python>/`` and reused while
-those are unchanged: building it takes minutes (mostly torch and its CUDA libraries, about
-6 GB unpacked), reusing it seconds. ``FSNET_COLAB_ENV_DIR`` puts it elsewhere (a folder that
-outlives the checkout, for CI runs in fresh clones).
+Kept under ``~/.cache/fsnet-lab/colab-env/<hash of the requirement list and the Python>/``
+(``$XDG_CACHE_HOME`` when set) and reused while those are unchanged: building it takes
+minutes (mostly torch and its CUDA libraries, about 6 GB unpacked), reusing it seconds, and
+a cache outside the checkout serves every fresh clone on the machine (CI clones anew each
+run). ``FSNET_COLAB_ENV_DIR`` puts it elsewhere.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def freeze(python: Path) -> dict[str, str]:
 def colab_python() -> Path:
     """The Python of an environment with Colab's package versions (built once, then reused)."""
     key = hashlib.sha256(RUNTIME.read_bytes() + sys.version.encode()).hexdigest()[:12]
-    env = Path(os.environ.get("FSNET_COLAB_ENV_DIR", REPO / "build" / "colab-env")) / key
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fsnet-lab"
+    env = Path(os.environ.get("FSNET_COLAB_ENV_DIR", cache / "colab-env")) / key
     python = env / "bin" / "python"
     if not (env / ".complete").is_file():
         shutil.rmtree(env, ignore_errors=True)

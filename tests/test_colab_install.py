@@ -18,7 +18,7 @@ import of every code cell), because their long parts (training, inference)
 are the same package code ``tests/test_notebooks.py`` executes, and what can
 differ between the two environments is what the imports load.
 
-The environment is kept under ``build/colab-env/<hash of its inputs>/`` and
+The environment is kept under ``~/.cache/fsnet-lab/colab-env/<hash of its inputs>/`` and
 reused while the requirement list and the Python are unchanged; building it
 takes minutes (mostly the torch wheel), reusing it seconds.
 """
