@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "download",
     "data",
     "infer",
+    "segment",
     "train",
     "eval",
     "run-all",
