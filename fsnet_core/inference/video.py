@@ -455,7 +455,7 @@ def flow_scale(height: int, width: int, size: int) -> float:
     return min(1.0, size / min(height, width))
 
 
-class _Preparer:
+class InputPreparer:
     """Turns a :class:`Pair` into the model's two inputs (the flow stage of the pipeline)."""
 
     def __init__(self, estimator: Any, size: int, done: Callable[[Frame], bool]) -> None:
@@ -478,6 +478,34 @@ class _Preparer:
             flow = -flow
         image, flow_image, _ = self.transform(pair.frame.rgb, flow_to_color(flow), None)
         return _Prepared(pair.frame, image[None], flow_image[None])
+
+
+class FrameOutputs:
+    """Writes one frame's results: mask and probability PNGs, and its overlay frame."""
+
+    def __init__(self, out: Path, overlay: OverlayWriter) -> None:
+        self.out = out
+        self.overlay = overlay
+
+    def paths(self, frame: Frame) -> tuple[Path, Path]:
+        return self.out / "masks" / f"{frame.name}.png", self.out / "probs" / f"{frame.name}.png"
+
+    def exist(self, frame: Frame) -> bool:
+        return all(p.is_file() for p in self.paths(frame))
+
+    def write(self, item: tuple[Frame, torch.Tensor | None]) -> None:
+        """``(frame, logits)``; logits None: the maps are on disk already, only the overlay."""
+        frame, logits = item
+        mask_path, prob_path = self.paths(frame)
+        if logits is None:
+            levels = read_image(prob_path)[..., 0]
+        else:
+            levels = to_uint8(full_size_probability(logits, frame.rgb.shape[:2]))
+            write_png(prob_path, levels)
+        mask = levels > 127  # probability > 0.5, i.e. logit > 0
+        if logits is not None:
+            write_png(mask_path, mask.astype(np.uint8) * 255)
+        self.overlay.add(tint(frame.rgb, mask))
 
 
 def _default_flow(device: torch.device) -> str:
@@ -538,32 +566,18 @@ def segment_video(
     estimator = make_estimator(flow or _default_flow(target), device=target)
     summary = SegmentSummary(out, size=size)
 
-    def paths(frame: Frame) -> tuple[Path, Path]:
-        return out / "masks" / f"{frame.name}.png", out / "probs" / f"{frame.name}.png"
+    outputs = FrameOutputs(
+        out,
+        OverlayWriter(out / "overlay.mp4", out / "overlay.gif", video_fps / selection.every, crf),
+    )
+    overlay = outputs.overlay
 
     def done(frame: Frame) -> bool:
-        return not force and all(p.is_file() for p in paths(frame))
-
-    overlay = OverlayWriter(
-        out / "overlay.mp4", out / "overlay.gif", video_fps / selection.every, crf
-    )
-
-    def write(item: tuple[Frame, torch.Tensor | None]) -> None:
-        frame, logits = item
-        mask_path, prob_path = paths(frame)
-        if logits is None:  # written by an earlier run
-            levels = read_image(prob_path)[..., 0]
-        else:
-            levels = to_uint8(full_size_probability(logits, frame.rgb.shape[:2]))
-            write_png(prob_path, levels)
-        mask = levels > 127  # probability > 0.5, i.e. logit > 0
-        if logits is not None:
-            write_png(mask_path, mask.astype(np.uint8) * 255)
-        overlay.add(tint(frame.rgb, mask))
+        return not force and outputs.exist(frame)
 
     pairs = in_background(frame_pairs(frames, video_fps, selection), name="decode")
-    prepared = in_background(map(_Preparer(estimator, size, done), pairs), name="flow")
-    writer = Worker(write)
+    prepared = in_background(map(InputPreparer(estimator, size, done), pairs), name="flow")
+    writer = Worker(outputs.write)
     predictor: FSNetPredictor | None = None
     sync = torch.cuda.synchronize if target.type == "cuda" else (lambda: None)
     try:
@@ -613,6 +627,8 @@ __all__ = [
     "VIDEO_EXTS",
     "check_source",
     "Frame",
+    "FrameOutputs",
+    "InputPreparer",
     "H264Writer",
     "OverlayWriter",
     "Pair",
