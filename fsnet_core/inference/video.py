@@ -22,8 +22,9 @@ out on frame *t - 1*'s pixels, shifted by the motion itself.)
 
 **The flow is computed at the model's scale.** FSNet sees the flow as a
 ``size x size`` colour image, so the frames are first scaled (aspect kept)
-until their shorter side is ``size``; finer motion detail would be thrown away
-by the resize anyway. At 480p and ``size=352`` that halves DIS's work.
+until their shorter side is ``size`` (but not below 240 pixels, where DIS
+starts to lose objects); finer motion detail would be thrown away by the
+resize anyway. At 480p and ``size=352`` that halves DIS's work.
 
 **Decoding, flow, the network and writing overlap**: each runs in its own
 thread, linked by short queues (OpenCV, PyTorch and FFmpeg release the GIL),
@@ -450,9 +451,14 @@ class _Prepared:
     flow: torch.Tensor | None = None
 
 
+FLOW_MIN_SIDE = 240
+"""Flow is never computed on frames smaller than this (shorter side): DIS's 8-pixel
+patches need that many to follow a DAVIS-sized object."""
+
+
 def flow_scale(height: int, width: int, size: int) -> float:
-    """The factor that brings the shorter side of a frame down to ``size`` (never up)."""
-    return min(1.0, size / min(height, width))
+    """The factor that brings a frame's shorter side down to ``size``, or to 240 if larger."""
+    return min(1.0, max(size, FLOW_MIN_SIDE) / min(height, width))
 
 
 class InputPreparer:
