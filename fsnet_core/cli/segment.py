@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..flow import METHODS
+from .flow import METHODS  # the estimators, named without importing torch
 
 
 def register(sub: argparse._SubParsersAction) -> None:
