@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "download",
     "data",
     "infer",
+    "segment",
     "train",
     "eval",
     "run-all",

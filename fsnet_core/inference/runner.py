@@ -113,6 +113,16 @@ def to_uint8(prob: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(prob * 255.0), 0, 255).astype(np.uint8)
 
 
+def full_size_probability(logits: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """``1 x 1 x h x w`` logits as an ``H x W`` float32 probability map at the frame's size.
+
+    The logits are resized (bilinear, corners aligned) *before* the sigmoid, as the
+    authors' ``infer.py`` does.
+    """
+    full = F.interpolate(logits.float(), size=tuple(size), mode="bilinear", align_corners=True)
+    return torch.sigmoid(full)[0, 0].cpu().numpy()
+
+
 def _stretch(prob: np.ndarray) -> np.ndarray:
     """The authors' per-map min-max normalisation."""
     low, high = float(prob.min()), float(prob.max())
@@ -167,10 +177,7 @@ def _predict(
         sync()
         clock.model_seconds += time.perf_counter() - start
         for i, index in enumerate(batch["index"]):
-            full = F.interpolate(
-                logits[i : i + 1], size=batch["orig_size"][i], mode="bilinear", align_corners=True
-            )
-            prob = torch.sigmoid(full)[0, 0].cpu().numpy()
+            prob = full_size_probability(logits[i : i + 1], batch["orig_size"][i])
             if minmax:
                 prob = _stretch(prob)
             if crf:

@@ -9,7 +9,8 @@ Submodules are imported on first use, so ``import fsnet_core.course.widgets`` is
 
 * :mod:`.evaluation` - :func:`evaluation_viewer` (sequence, frame, threshold, CRF);
 * :mod:`.flow` - :func:`flow_explorer` (flow methods side by side, end-point error);
-* :mod:`.rcam` - :func:`rcam_explorer` (RCAM attention: frame, stage, channel).
+* :mod:`.rcam` - :func:`rcam_explorer` (RCAM attention: frame, stage, channel);
+* :mod:`.video` - :func:`video_scrubber` (a segmented video: frame, overlay, probability).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ _LAZY = {
     "flow_explorer": "flow",
     "RCAMExplorer": "rcam",
     "rcam_explorer": "rcam",
+    "VideoScrubber": "video",
+    "video_scrubber": "video",
 }
 
 __all__ = sorted(_LAZY)

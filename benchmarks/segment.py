@@ -1,0 +1,116 @@
+"""``fsnet segment`` end to end against the network alone, on a 480p clip.
+
+    .venv/bin/python benchmarks/segment.py [--frames 24] [--size 352] [--threads 2]
+        [--backbone resnet50] [--flow dis]
+
+The clip is 854 x 480: the first ``--frames`` frames of DAVIS ``blackswan``
+from ``../shared/davis_sample`` when present, else built-in synthetic frames
+scaled up. The model is the paper's architecture (ResNet-50 streams, four
+BPMs; random weights, which cost the same time as trained ones) at
+``--size`` (352, as the paper), through the fast predictor. Three figures,
+each per frame:
+
+* model only: the predictor on the very inputs the run prepares, nothing else running;
+* sequential: decode + flow + model + write one after the other (the sum of the stages);
+* end to end: :func:`segment_video` (its pipeline overlaps the stages), after a warm-up run.
+
+The issue's target is end to end <= 1.3 x model only on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fsnet_core.data.layouts import read_image
+from fsnet_core.inference import video as V
+from fsnet_core.inference.runner import make_predictor
+from fsnet_core.model import FSNet
+
+DAVIS = Path(__file__).resolve().parents[2] / "shared" / "davis_sample"
+SIDE = (854, 480)
+
+
+def clip_frames(count: int) -> tuple[list[np.ndarray], str]:
+    import cv2
+
+    folder = DAVIS / "JPEGImages" / "480p" / "blackswan"
+    if folder.is_dir():
+        files = sorted(folder.glob("*.jpg"))[:count]
+        return [read_image(p) for p in files], "DAVIS blackswan"
+    from fsnet_core.data.layouts import discover_sequences
+    from fsnet_core.data.synthetic import make_synthetic_dataset
+
+    root = make_synthetic_dataset(Path(tempfile.mkdtemp()) / "synthetic", smoke=False)
+    paths = [p for clip in discover_sequences(root, split="val") for p in clip.frames][:count]
+    frames = [cv2.resize(read_image(p), SIDE, interpolation=cv2.INTER_CUBIC) for p in paths]
+    return frames, "synthetic clips scaled to 854x480"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=24)
+    parser.add_argument("--size", type=int, default=352)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--backbone", default="resnet50")
+    parser.add_argument("--flow", default="dis")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    frames, what = clip_frames(args.frames)
+    work = Path(tempfile.mkdtemp(prefix="segment-bench-"))
+    clip = V.write_video(frames, work / "clip.mp4", fps=24, crf=18)
+    torch.manual_seed(0)
+    predictor = make_predictor(FSNet(backbone=args.backbone).eval(), device="cpu")
+    n = len(frames)
+
+    # Each stage alone, one after the other (the run without a pipeline).
+    stage = dict.fromkeys(("decode", "flow", "model", "write"), 0.0)
+    start = time.perf_counter()
+    fps, decoded = V.open_frames(clip)
+    pairs = list(V.frame_pairs(decoded, fps, V.Selection()))
+    stage["decode"] = time.perf_counter() - start
+    prepare = V.InputPreparer(V.make_estimator(args.flow), args.size, lambda frame: False)
+    start = time.perf_counter()
+    inputs = [prepare(pair) for pair in pairs]
+    stage["flow"] = time.perf_counter() - start
+    predictor(inputs[0].image, inputs[0].flow)  # warm-up
+    logits = []
+    start = time.perf_counter()
+    for item in inputs:
+        logits.append(predictor(item.image, item.flow).appearance)
+    stage["model"] = time.perf_counter() - start
+    outputs = V.FrameOutputs(
+        work / "seq", V.OverlayWriter(work / "seq.mp4", work / "seq.gif", fps, 23)
+    )
+    start = time.perf_counter()
+    for item, logit in zip(inputs, logits, strict=True):
+        outputs.write((item.frame, logit))
+    outputs.overlay.close()
+    stage["write"] = time.perf_counter() - start
+
+    V.segment_video(clip, work / "warm", predictor, size=args.size, flow=args.flow,
+                    selection=V.Selection(max_frames=3), progress=False)  # fmt: skip
+    summary = V.segment_video(clip, work / "run", predictor, size=args.size, flow=args.flow,
+                              progress=False)  # fmt: skip
+    model_only = stage["model"] / n
+    sequential = sum(stage.values()) / n
+    end_to_end = summary.seconds / summary.frames
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
+          f"{args.threads} torch threads; {n} frames of {what} (854x480), "
+          f"FSNet {args.backbone} at {args.size}x{args.size}, flow {args.flow}")  # fmt: skip
+    print("stages alone, s/frame: " + ", ".join(f"{k} {v / n:.3f}" for k, v in stage.items()))
+    print(f"{'':24s}{'s/frame':>10s}{'x model':>10s}")
+    for label, value in (("model only", model_only), ("sequential stages", sequential),
+                         ("end to end (pipeline)", end_to_end)):  # fmt: skip
+        print(f"{label:24s}{value:10.3f}{value / model_only:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""``fsnet segment``: a video (or a folder of frames) in, a mask per frame and an overlay out."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from fsnet_core.cli import main
+from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.synthetic import make_synthetic_dataset
+from fsnet_core.inference import video as V
+from fsnet_core.io import InputError
+from fsnet_core.metrics import binarize, jaccard
+from fsnet_core.model import FSNet
+from fsnet_core.model.io import save_model
+
+av = pytest.importorskip("av", reason="PyAV (a dependency of fsnet-lab) is not installed")
+
+SIZE = 64  # network input side: small, so the tests stay fast
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(single_thread):
+    """Two torch threads on a busy 2-core machine are many times slower than one."""
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    """A tiny random-weight FSNet (He-initialised heads, so the maps vary across a frame)."""
+    torch.manual_seed(0)
+    net = FSNet(backbone="resnet18", channels=8, num_bpm=1).eval()
+    for m in net.modules():
+        if isinstance(m, torch.nn.Conv2d):
+            m.reset_parameters()
+    return save_model(net, tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    return make_synthetic_dataset(tmp_path_factory.mktemp("seg") / "synthetic", smoke=True)
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def gif_frames(path: Path) -> tuple[int, tuple[int, int]]:
+    with Image.open(path) as im:
+        assert im.format == "GIF"
+        return im.n_frames, im.size
+
+
+# ----------------------------------------------------------------------------- which frames
+
+
+def frames(n: int) -> list[V.Frame]:
+    return [V.Frame(i, f"{i:05d}", np.full((4, 6, 3), i, np.uint8)) for i in range(n)]
+
+
+def pairs(n: int, fps: float = 10.0, **selection) -> list[tuple[int, int, bool]]:
+    chosen = V.frame_pairs(frames(n), fps, V.Selection(**selection))
+    return [(p.frame.index, p.partner.index, p.backward) for p in chosen]
+
+
+def test_every_frame_pairs_with_the_next_and_the_last_with_the_one_before():
+    assert pairs(4) == [(0, 1, False), (1, 2, False), (2, 3, False), (3, 2, True)]
+
+
+def test_selection_keeps_the_next_video_frame_as_partner():
+    assert pairs(7, every=3) == [(0, 1, False), (3, 4, False), (6, 5, True)]
+    assert pairs(10, max_frames=2, every=2) == [(0, 1, False), (2, 3, False)]
+    # start 0.2 s and end 0.5 s at 10 frames/s: frames 2, 3, 4; frame 5 is outside the window
+    assert pairs(10, start=0.2, end=0.5) == [(2, 3, False), (3, 4, False), (4, 3, True)]
+
+
+def test_a_single_frame_or_a_bad_selection_is_refused():
+    with pytest.raises(InputError, match="needs two"):
+        pairs(1)
+    with pytest.raises(ValueError):
+        V.Selection(every=0)
+    with pytest.raises(ValueError):
+        V.Selection(start=2.0, end=1.0)
+
+
+def test_background_stages_pass_errors_on():
+    def broken():
+        yield 1
+        raise InputError("clip.mp4", "cannot decode frame 1")
+
+    got = []
+    with pytest.raises(InputError, match="cannot decode frame 1"):
+        for item in V.in_background(broken()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_tint_reddens_only_the_mask():
+    frame = np.full((2, 2, 3), 100, np.uint8)
+    mask = np.array([[True, False], [False, False]])
+    out = V.tint(frame, mask)
+    assert out[0, 0, 0] > 100 and out[0, 0, 1] < 100
+    assert (out[1:] == 100).all() and (out[0, 1] == 100).all()
+
+
+def test_flow_is_computed_at_the_model_scale():
+    assert V.flow_scale(480, 854, 352) == pytest.approx(352 / 480)
+    assert V.flow_scale(480, 854, 64) == pytest.approx(240 / 480)  # not below 240 pixels
+    assert V.flow_scale(120, 160, 352) == 1.0
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    code = main(["segment", *map(str, args), "--quiet"])
+    return code, capsys.readouterr().err.strip()
+
+
+def test_unreadable_video_empty_folder_and_mismatched_frames_give_one_line(
+    tmp_path, checkpoint, capsys
+):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video\n")
+    code, err = run_cli(capsys, fake, "--out", tmp_path / "o1", "--checkpoint", checkpoint)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert f"{fake}: not a readable video" in err
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, err = run_cli(capsys, empty, "--out", tmp_path / "o2", "--checkpoint", checkpoint)
+    assert code == 1 and len(err.splitlines()) == 1 and "no frames to segment" in err
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    Image.new("RGB", (32, 24)).save(folder / "00000.png")
+    Image.new("RGB", (32, 24)).save(folder / "00001.png")
+    Image.new("RGB", (30, 24)).save(folder / "00002.png")
+    code, err = run_cli(capsys, folder, "--out", tmp_path / "o3", "--checkpoint", checkpoint)
+    assert code == 1 and len(err.splitlines()) == 1
+    assert f"{folder / '00002.png'}: is 30x24 but 00000.png is 32x24" in err
+    assert not (tmp_path / "o3" / "overlay.mp4").exists()  # nothing half-written
+
+    code, err = run_cli(capsys, tmp_path / "nope.mov", "--out", tmp_path / "o4")  # no download
+    assert code == 1 and "no such video file or folder" in err
+
+
+# ----------------------------------------------------------------------------- DAVIS clip
+
+
+@pytest.mark.davis
+@pytest.mark.slow
+def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
+    davis_sample, checkpoint, tmp_path, capsys, monkeypatch
+):
+    sources = sorted((davis_sample / "JPEGImages" / "480p" / "blackswan").glob("*.jpg"))[:8]
+    clip = V.write_video((read_image(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
+    height, width = read_image(sources[0]).shape[:2]
+    out = tmp_path / "out"
+    code, err = run_cli(capsys, clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE)
+    assert code == 0, err
+    names = [f"{i:05d}" for i in range(len(sources))]
+    for kind in ("masks", "probs"):
+        written = sorted(p.stem for p in (out / kind).glob("*.png"))
+        assert written == names  # the last frame included
+        for name in names:
+            assert Image.open(out / kind / f"{name}.png").size == (width, height)
+    mask = np.asarray(Image.open(out / "masks" / "00007.png"))
+    assert set(np.unique(mask)) <= {0, 255}
+    overlay = decoded(out / "overlay.mp4")
+    assert len(overlay) == len(names) and overlay[0].shape == (height, width - width % 2, 3)
+    with av.open(str(out / "overlay.mp4")) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.name, stream.format.name) == ("h264", "yuv420p")
+    count, (gif_w, _) = gif_frames(out / "overlay.gif")
+    assert count == len(names) // 3 + (len(names) % 3 > 0)  # 24 frames/s shown at 8 frames/s
+    assert gif_w == V.GIF_WIDTH
+
+    # Running again finds everything done and loads no model.
+    monkeypatch.setattr(V, "make_predictor", lambda *a, **k: pytest.fail("model loaded again"))
+    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    assert (summary.frames, summary.computed) == (len(names), 0)
+    # A lost mask is redone alone, and the overlay is written again.
+    monkeypatch.undo()
+    (out / "masks" / "00003.png").unlink()
+    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    assert (summary.frames, summary.computed) == (len(names), 1)
+    assert (out / "masks" / "00003.png").is_file() and len(decoded(out / "overlay.mp4")) == 8
+
+
+@pytest.mark.slow
+def test_folder_of_frames_with_every_and_max_frames(synthetic, checkpoint, tmp_path):
+    clip = discover_sequences(synthetic, split="val")[0]
+    folder = clip.frames[0].parent
+    summary = V.segment_video(
+        folder,
+        tmp_path / "out",
+        checkpoint,
+        size=SIZE,
+        selection=V.Selection(every=2, max_frames=2),
+        progress=False,
+    )
+    expected = [clip.frames[0].stem, clip.frames[2].stem]
+    assert summary.names == expected and summary.computed == 2
+    assert sorted(p.stem for p in (tmp_path / "out" / "masks").glob("*.png")) == expected
+    assert len(decoded(tmp_path / "out" / "overlay.mp4")) == 2
+
+
+# ----------------------------------------------------------------------------- same J as infer
+
+
+@pytest.mark.slow
+def test_masks_score_the_same_j_as_fsnet_infer_on_the_frames(tmp_path, capsys):
+    """The notebooks' course model: segment's video path against infer's image path.
+
+    The model and the built-in set are the ones the notebooks share (trained or
+    generated on first use, then cached); the flow images ``fsnet flow`` adds
+    to the set are DIS's, as segment's.
+    """
+    from fsnet_core.course.model_cache import notebook_config, synthetic_root, train_or_load
+
+    synthetic = synthetic_root()
+    config = notebook_config(smoke=True)
+    ckpt = train_or_load(config, name="notebook").last_checkpoint
+    assert main(["flow", str(synthetic), "--method", "dis", "--quiet"]) == 0
+    infer_out = tmp_path / "infer"
+    args = ["--checkpoint", ckpt, "--data", synthetic, "--split", "val", "--flow-source", "dis"]
+    assert (
+        main(["infer", *map(str, args), "--size", str(config.size), "--out", str(infer_out)]) == 0
+    )
+    j_infer, j_segment = [], []
+    for clip in discover_sequences(synthetic, split="val")[:3]:
+        video = V.write_video((read_image(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4")
+        out = tmp_path / "segment" / clip.name
+        code, err = run_cli(capsys, video, "--out", out, "--checkpoint", ckpt)  # size from ckpt
+        assert code == 0, err
+        assert len(list((out / "masks").glob("*.png"))) == len(clip.frames)
+        for t, frame in enumerate(clip.frames[:-1]):  # infer has no map for the last frame
+            truth = read_mask(clip.masks[t])
+            inferred = np.asarray(Image.open(infer_out / clip.name / f"{frame.stem}.png"))
+            j_infer.append(jaccard(binarize(inferred / 255.0), truth))
+            j_segment.append(jaccard(read_mask(out / "masks" / f"{t:05d}.png"), truth))
+    assert np.mean(j_infer) > 0.2, "the course model should find the object"
+    assert abs(np.mean(j_segment) - np.mean(j_infer)) <= 0.02, (j_segment, j_infer)
+
+
+# ----------------------------------------------------------------------------- the default model
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def file_server(tmp_path):
+    """A loopback HTTP server for ``tmp_path/served``; yields its base address."""
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(_Quiet, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_missing_default_checkpoint_offline_gives_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").mkdir()
+    for i in range(2):
+        Image.new("RGB", (32, 24)).save(tmp_path / "f" / f"{i}.png")
+    url = f"http://127.0.0.1:{closed_port()}/fsnet.pth"
+    code, err = run_cli(capsys, "f", "--out", "out", "--checkpoint-url", url)
+    assert code == 1 and len(err.splitlines()) == 1, err
+    target = Path("checkpoints") / "2021-ICCV-FSNet-20epoch-new.pth"
+    assert f"{target}: the authors' checkpoint is missing and could not be downloaded" in err
+    assert "--checkpoint CKPT" in err and "fsnet download fsnet-checkpoint" in err
+    assert not target.exists() and not (tmp_path / "out" / "masks").exists()
+
+
+@pytest.mark.slow
+def test_default_checkpoint_is_downloaded_then_reused(
+    tmp_path, monkeypatch, file_server, checkpoint, synthetic
+):
+    served, base = file_server
+    (served / "fsnet.pth").write_bytes(checkpoint.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    folder = discover_sequences(synthetic, split="val")[0].frames[0].parent
+    selection = V.Selection(max_frames=2)
+    first = V.segment_video(
+        folder, "out", size=SIZE, selection=selection, progress=False,
+        checkpoint_url=f"{base}/fsnet.pth",
+    )  # fmt: skip
+    assert first.computed == 2
+    assert (tmp_path / "checkpoints" / "2021-ICCV-FSNet-20epoch-new.pth").is_file()
+    (served / "fsnet.pth").unlink()  # the second run must not need the server
+    again = V.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
+    assert again.computed == 2
