@@ -88,3 +88,13 @@ def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
     done = train_or_load(cfg, "tiny", tmp_path)
     assert done.final.finished and list(done.history.epoch) == [1, 2]
     assert done.final.steps == 8  # 8 training pairs, batch 2, two epochs: 3 + 5 more steps
+
+
+def test_course_paths_point_at_the_source_checkout():
+    """Notebooks, runs and figures resolve to the checkout root, wherever the module sits."""
+    from fsnet_core.course.model_cache import lab_path
+    from fsnet_core.course.notebooks import NOTEBOOK_DIR, find_notebooks
+
+    root = Path(__file__).resolve().parents[1]
+    assert lab_path() == root
+    assert NOTEBOOK_DIR == root / "notebooks" and find_notebooks()

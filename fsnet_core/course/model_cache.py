@@ -50,7 +50,7 @@ SMOKE_ABLATION_EPOCHS = 2
 
 def lab_path(*parts: str) -> Path:
     """``parts`` under the checkout root when running from a source checkout, else under ``.``."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     base = repo if (repo / "pyproject.toml").is_file() else Path.cwd()
     return base.joinpath(*parts)
 

@@ -25,7 +25,7 @@ from .viz import FIGURES_ENV
 REPO_URL = "https://github.com/fsnet-lab/fsnet-lab"
 COLAB_URL = REPO_URL.replace("https://github.com", "https://colab.research.google.com/github")
 COLAB_URL += "/blob/main/notebooks"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BUILD_DIR = REPO_ROOT / "build" / "notebooks"
 KERNEL_NAME = "python3"

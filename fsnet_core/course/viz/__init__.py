@@ -40,7 +40,7 @@ def figures_dir() -> Path:
     if env:
         folder = Path(env)
     else:
-        repo = Path(__file__).resolve().parents[2]
+        repo = Path(__file__).resolve().parents[3]
         folder = repo / "figures" if (repo / "pyproject.toml").is_file() else Path("figures")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
