@@ -8,6 +8,10 @@ import pytest
 import torch
 
 from fsnet_core import FSNet, FSNetConfig
+from fsnet_core.model.backbone import ResNetStream
+from fsnet_core.model.bpm import BPM
+from fsnet_core.model.config import BACKBONES, BPM_MODES, RCAM_MODES
+from fsnet_core.model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM, RCAM_GATES
 
 SMALL = dict(backbone="resnet18", channels=8)
 
@@ -122,17 +126,18 @@ def test_trace_matches_forward_and_exposes_every_stage():
     assert len(trace.stages) == 5 and len(trace.pyramids) == 4
     channels = model.config.stage_channels
     for stage, c in zip(trace.stages, channels, strict=True):
-        assert stage.appearance_attention.shape == stage.motion_attention.shape == (2, c)
-        assert ((stage.appearance_attention > 0) & (stage.appearance_attention < 1)).all()
+        assert stage.appearance_to_motion.shape == stage.motion_to_appearance.shape == (2, c)
+        assert ((stage.appearance_to_motion > 0) & (stage.appearance_to_motion < 1)).all()
         assert stage.merged_after.shape[1] == c
-    # the exchange at stage k adds both gated features onto the merge stream
+    # the trace records what each gate produced: Eq. 1 and Eq. 2
     s = trace.stages[2]
-    expected = (
-        s.merged_before
-        + s.appearance * s.motion_attention[..., None, None]
-        + s.motion * s.appearance_attention[..., None, None]
-    )
-    assert torch.allclose(s.merged_after, expected)
+    q_x = s.appearance * s.motion_to_appearance[..., None, None]
+    q_y = s.motion * s.appearance_to_motion[..., None, None]
+    assert torch.allclose(s.gated_appearance, q_x) and torch.allclose(s.gated_motion, q_y)
+    assert s.gated(MOTION_TO_APPEARANCE) is s.gated_appearance
+    assert s.gate(APPEARANCE_TO_MOTION) is s.appearance_to_motion
+    # the exchange at stage k adds both gated features onto the merge stream
+    assert torch.allclose(s.merged_after, s.merged_before + q_x + q_y)
     fused, motion = trace.pyramids[0]
     assert [f.shape[1] for f in fused] == [8, 8, 8, 8] == [g.shape[1] for g in motion]
 
@@ -141,3 +146,37 @@ def test_mismatched_inputs_are_refused():
     model = FSNet(**SMALL)
     with pytest.raises(ValueError, match="same shape"):
         model(torch.zeros(1, 3, 64, 64), torch.zeros(1, 3, 64, 96))
+
+
+@pytest.mark.parametrize(
+    ("build", "valid"),
+    [
+        (lambda: RCAM(8, "ful"), RCAM_MODES),
+        (lambda: BPM(8, 4, mode="x"), BPM_MODES),
+        (lambda: ResNetStream("resnet101"), BACKBONES),
+        (lambda: FSNetConfig(rcam="ful"), RCAM_MODES),
+        (lambda: FSNet(bpm="purity", **SMALL), BPM_MODES),
+    ],
+)
+def test_unknown_modes_fail_at_construction_naming_the_valid_ones(build, valid):
+    with pytest.raises(ValueError, match="must be one of") as err:
+        build()
+    assert all(repr(v) in str(err.value) for v in valid)
+
+
+def test_the_gate_table_names_the_authors_modules_and_the_paper_arrows():
+    from fsnet_core.course.paper import RCAM_ARROWS
+    from fsnet_core.model.official import official_key
+
+    assert [g.name for g in RCAM_GATES] == ["motion_to_appearance", "appearance_to_motion"]
+    for gate in RCAM_GATES:
+        assert gate.name in RCAM_MODES and RCAM_ARROWS[gate.name] == gate.arrow
+        assert official_key(f"rcam.2.{gate.name}.conv.weight") == gate.authors[:-1] + "2.1.weight"
+        only = RCAM(8, gate.name)
+        assert [g.name for g in RCAM_GATES if getattr(only, g.name) is not None] == [gate.name]
+    # Eq. 1: the gate computed from motion re-weights appearance (the authors' atten_flow)
+    assert (MOTION_TO_APPEARANCE.source, MOTION_TO_APPEARANCE.target) == ("motion", "appearance")
+    assert (
+        MOTION_TO_APPEARANCE.authors == "atten_flow_k"
+        and APPEARANCE_TO_MOTION.arrow == "App. => Mo."
+    )

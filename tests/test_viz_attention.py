@@ -13,6 +13,7 @@ import torch  # noqa: E402
 
 from fsnet_core.course.viz import attention as V  # noqa: E402
 from fsnet_core.course.viz import save_figure  # noqa: E402
+from fsnet_core.model.rcam import MOTION_TO_APPEARANCE, RCAM_GATES  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -45,12 +46,12 @@ def test_merge_after_is_before_plus_both_gated_features(full):
     for stage in range(5):
         for channel in (0, 7, 63):
             maps = V.exchange_maps(full, stage, channel, sample=1)
-            total = maps["merge before"] + maps["gated appearance"] + maps["gated motion"]
-            assert np.allclose(maps["merge after"], total, atol=1e-5)
-            gate = float(full.stages[stage].motion_attention[1, channel])
-            assert maps["gate on appearance"] == pytest.approx(gate)
-            assert np.allclose(maps["gated appearance"], maps["appearance X"] * gate)
-    assert not np.any(V.exchange_maps(full, 0, 0)["merge before"])  # the merge stream starts here
+            total = maps["merged_before"] + maps["gated_appearance"] + maps["gated_motion"]
+            assert np.allclose(maps["merged_after"], total, atol=1e-5)
+            gate = float(full.stages[stage].motion_to_appearance[1, channel])
+            assert maps["motion_to_appearance"] == pytest.approx(gate)
+            assert np.allclose(maps["gated_appearance"], maps["appearance"] * gate, atol=1e-6)
+    assert not np.any(V.exchange_maps(full, 0, 0)["merged_before"])  # the merge stream starts here
     with pytest.raises(ValueError, match="channels 0-63"):
         V.exchange_maps(full, 1, 64)
 
@@ -59,15 +60,17 @@ def test_merge_after_is_before_plus_both_gated_features(full):
     ("rcam", "ungated"),
     [("none", ("appearance", "motion")), ("appearance_to_motion", ("appearance",))],
 )
-def test_a_direction_that_is_off_passes_its_feature_unchanged(rcam, ungated, tiny_fsnet):
+def test_a_gate_that_is_off_passes_its_feature_unchanged(rcam, ungated, tiny_fsnet):
     trace = trace_of(tiny_fsnet, rcam, n=1, size=32)
     maps = V.exchange_maps(trace, 2, 5)
-    for name in ungated:
-        assert maps[f"gate on {name}"] == 1.0
-        raw = {"appearance": "appearance X", "motion": "motion Y"}[name]
-        assert np.array_equal(maps[f"gated {name}"], maps[raw])
+    for gate in RCAM_GATES:
+        if gate.target in ungated:
+            assert maps[gate.name] == 1.0
+            assert np.array_equal(maps[gate.gated], maps[gate.target])
+        else:
+            assert maps[gate.name] != 1.0
     vectors = V.attention_vectors(trace)
-    assert (vectors[V.MOTION_GATES_APPEARANCE][2] is None) == ("appearance" in ungated)
+    assert (vectors[MOTION_TO_APPEARANCE.name][2] is None) == ("appearance" in ungated)
 
 
 def test_attention_table_and_vectors(full, tiny_fsnet):
@@ -76,17 +79,17 @@ def test_attention_table_and_vectors(full, tiny_fsnet):
     channels = [s.appearance.shape[1] for s in full.stages]
     assert len(table) == 2 * sum(channels) + sum(channels)  # the simplex model has one direction
     one = table[(table.model == "full") & (table.stage == 3)]
-    gates = full.stages[3].appearance_attention.mean(0).numpy()
-    part = one[one.direction == V.APPEARANCE_GATES_MOTION].sort_values("channel")
+    gates = full.stages[3].appearance_to_motion.mean(0).numpy()
+    part = one[one.direction == "appearance_to_motion"].sort_values("channel")
     assert np.allclose(part.value, gates)
     vectors = V.attention_vectors(full, sample=1)
-    assert [len(v) for v in vectors[V.APPEARANCE_GATES_MOTION]] == channels
+    assert [len(v) for v in vectors["appearance_to_motion"]] == channels
 
 
 def test_selective_channels_are_where_the_gates_disagree(full):
     picks = V.selective_channels(full, 2, count=4)
     st = full.stages[2]
-    diff = (st.motion_attention[0] - st.appearance_attention[0]).numpy()
+    diff = (st.motion_to_appearance[0] - st.appearance_to_motion[0]).numpy()
     assert len(set(picks)) == 4
     assert picks[0] == int(np.argmax(diff)) and picks[2] == int(np.argmin(diff))
 
@@ -107,7 +110,7 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert len(fig.axes) == 5 and len(fig.axes[4].lines) == 3  # two gates and the 0.5 line
     fig = V.plot_exchange(full, 3, channels=[1, 2])
     assert len(fig.axes) == 2 * len(V.EXCHANGE_PANELS)
-    gate = float(full.stages[3].motion_attention[0, 2])
+    gate = float(full.stages[3].motion_to_appearance[0, 2])
     assert f"(x{gate:.2f})" in fig.axes[len(V.EXCHANGE_PANELS) + 1].get_title()
     assert len(V.plot_pyramids(full).axes) == 16
     modes = {

@@ -50,7 +50,7 @@ def test_first_view(explorer):
     assert explorer.picture_array.shape == (48 + 18, 8 * 48 + 7 * 4, 3)
     assert explorer.lines[0].startswith("seq0/00000: stage 0 (64 channels at 16x16), channel 0")
     assert explorer.image.value[:4] == b"\x89PNG"
-    assert "gate on appearance" in explorer.caption.value
+    assert "motion gates appearance (App. &lt;= Mo.)" in explorer.caption.value
 
 
 def test_channel_control_shows_that_channels_gates(explorer):
@@ -60,11 +60,11 @@ def test_channel_control_shows_that_channels_gates(explorer):
     before = explorer.picture_array.copy()
     explorer.channel.value = 17
     trace = explorer.trace(1)
-    gate_x = float(trace.stages[2].motion_attention[0, 17])
-    gate_y = float(trace.stages[2].appearance_attention[0, 17])
+    gate_x = float(trace.stages[2].motion_to_appearance[0, 17])
+    gate_y = float(trace.stages[2].appearance_to_motion[0, 17])
     assert explorer.lines[0].startswith("seq1/00000: stage 2 (128 channels at 4x4), channel 17")
-    assert f"gate on appearance (from motion): {gate_x:.3f}" in explorer.lines[1]
-    assert f"gate on motion (from appearance): {gate_y:.3f}" in explorer.lines[2]
+    assert f"motion gates appearance (App. <= Mo.): {gate_x:.3f}" in explorer.lines[1]
+    assert f"appearance gates motion (App. => Mo.): {gate_y:.3f}" in explorer.lines[2]
     assert not np.array_equal(before, explorer.picture_array)
     # the frame panel did not change, the feature panels did
     assert np.array_equal(before[18:, :48], explorer.picture_array[18:, :48])

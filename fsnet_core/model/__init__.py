@@ -8,13 +8,18 @@ from .official import (
     official_key_map,
     to_official_state_dict,
 )
+from .rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
 
 __all__ = [
+    "APPEARANCE_TO_MOTION",
     "CheckpointMismatch",
     "FSNet",
     "FSNetConfig",
     "FSNetOutput",
     "FSNetTrace",
+    "Gate",
+    "MOTION_TO_APPEARANCE",
+    "RCAM_GATES",
     "StageTrace",
     "load_official_weights",
     "official_key_map",

@@ -16,6 +16,8 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet18_Weights, ResNet34_Weights, ResNet50_Weights
 
+from .config import BACKBONES, Backbone, check_choice
+
 IMAGENET_WEIGHTS = {
     # The authors used torchvision's original ResNet-50 weights (IMAGENET1K_V1).
     "resnet18": ResNet18_Weights.IMAGENET1K_V1,
@@ -28,11 +30,13 @@ class ResNetStream(nn.Module):
     """A torchvision ResNet without its classifier, run one stage at a time.
 
     Module names are torchvision's (``conv1``, ``bn1``, ``layer1`` ...), so an
-    ImageNet state dict loads into a stream unchanged.
+    ImageNet state dict loads into a stream unchanged. ``backbone`` is one of
+    :data:`~fsnet_core.model.config.BACKBONES`; any other value raises ``ValueError``.
     """
 
-    def __init__(self, backbone: str, with_stem: bool = True) -> None:
+    def __init__(self, backbone: Backbone, with_stem: bool = True) -> None:
         super().__init__()
+        check_choice("backbone", backbone, BACKBONES)
         net = getattr(torchvision.models, backbone)(weights=None)
         self.with_stem = with_stem
         if with_stem:

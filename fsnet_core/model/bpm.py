@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .config import BPM_MODES, BPMMode, check_choice
 from .layers import DoubleConvBN, UpProject
 
 
@@ -34,12 +35,15 @@ class _LevelUpdate(nn.Module):
 class BPM(nn.Module):
     """One bidirectional purification module over ``levels`` pyramid levels.
 
-    ``mode``: ``"both"`` (full duplex), ``"enrich"`` (Eq. 5 only, motion
-    passes through) or ``"purify"`` (Eq. 6 only, fused features pass through).
+    ``mode`` is one of :data:`~fsnet_core.model.config.BPM_MODES`: ``"both"``
+    (full duplex), ``"enrich"`` (Eq. 5 only, motion passes through) or
+    ``"purify"`` (Eq. 6 only, fused features pass through). Any other value
+    raises ``ValueError``.
     """
 
-    def __init__(self, channels: int = 32, levels: int = 4, mode: str = "both") -> None:
+    def __init__(self, channels: int = 32, levels: int = 4, mode: BPMMode = "both") -> None:
         super().__init__()
+        check_choice("BPM mode", mode, BPM_MODES)
         self.mode = mode
         coarser = [levels - 1 - k for k in range(levels)]
         self.enrich = (

@@ -9,15 +9,22 @@ attention or purification.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Backbone = Literal["resnet18", "resnet34", "resnet50"]
 RCAMMode = Literal["full", "appearance_to_motion", "motion_to_appearance", "none"]
 BPMMode = Literal["both", "enrich", "purify"]
 
-BACKBONES: tuple[str, ...] = ("resnet18", "resnet34", "resnet50")
-RCAM_MODES: tuple[str, ...] = ("full", "appearance_to_motion", "motion_to_appearance", "none")
-BPM_MODES: tuple[str, ...] = ("both", "enrich", "purify")
+# The same choices as tuples, read off the types so that the two cannot disagree.
+BACKBONES: tuple[str, ...] = get_args(Backbone)
+RCAM_MODES: tuple[str, ...] = get_args(RCAMMode)
+BPM_MODES: tuple[str, ...] = get_args(BPMMode)
+
+
+def check_choice(what: str, value: object, valid: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming the valid choices unless ``value`` is one of them."""
+    if value not in valid:
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, valid))}; got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -28,12 +35,12 @@ class FSNetConfig:
         backbone: depth of the three ResNet streams (appearance, motion, merge).
         channels: width every stage is reduced to before the BPMs (paper: 32).
         num_bpm: number of stacked bidirectional purification modules (0 allowed).
-        rcam: which attention the relational cross-attention module exchanges.
-            ``"full"`` (App. <=> Mo.) gates appearance with motion attention and
-            motion with appearance attention; ``"appearance_to_motion"`` only gates
-            motion with appearance attention (App. => Mo.); ``"motion_to_appearance"``
-            only gates appearance with motion attention (App. <= Mo.); ``"none"`` adds
-            the two features ungated (vanilla fusion).
+        rcam: which of RCAM's two gates are on (the names and their paper
+            counterparts are tabled in :mod:`fsnet_core.model.rcam`). ``"full"``
+            (App. <=> Mo.) uses both; ``"motion_to_appearance"`` (Eq. 1, App. <= Mo.)
+            only lets motion gate appearance; ``"appearance_to_motion"`` (Eq. 2,
+            App. => Mo.) only lets appearance gate motion; ``"none"`` adds the two
+            features ungated (vanilla fusion).
         bpm: which purification each BPM performs. ``"both"`` is full duplex;
             ``"enrich"`` only lets motion enrich the fused features (Eq. 5,
             (App.+Mo.) <= Mo.); ``"purify"`` only lets fused features purify motion
@@ -49,12 +56,9 @@ class FSNetConfig:
     ppm_bins: tuple[int, ...] = (1, 2, 3, 6)
 
     def __post_init__(self) -> None:
-        if self.backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
-        if self.rcam not in RCAM_MODES:
-            raise ValueError(f"rcam must be one of {RCAM_MODES}, got {self.rcam!r}")
-        if self.bpm not in BPM_MODES:
-            raise ValueError(f"bpm must be one of {BPM_MODES}, got {self.bpm!r}")
+        check_choice("backbone", self.backbone, BACKBONES)
+        check_choice("rcam", self.rcam, RCAM_MODES)
+        check_choice("bpm", self.bpm, BPM_MODES)
         if self.num_bpm < 0:
             raise ValueError(f"num_bpm must be >= 0, got {self.num_bpm}")
         if self.channels < 4 or self.channels % 4:

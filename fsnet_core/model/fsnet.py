@@ -19,7 +19,7 @@ from .bpm import BPM
 from .config import FSNetConfig
 from .decoder import Decoder
 from .layers import DimReduce, resize_to
-from .rcam import RCAM, RCAMOutput
+from .rcam import RCAM, RCAM_GATES, Gate, RCAMOutput
 
 
 class FSNetOutput(NamedTuple):
@@ -31,14 +31,48 @@ class FSNetOutput(NamedTuple):
 
 @dataclass
 class StageTrace:
-    """What RCAM saw and produced at one stage (0 = stem, 1-4 = ResNet stages)."""
+    """What RCAM saw and produced at one stage (0 = stem, 1-4 = ResNet stages).
+
+    The gates go by their code names (the table in :mod:`fsnet_core.model.rcam`);
+    a gate that is off is ``None`` and its gated feature is the feature itself.
+    """
 
     appearance: torch.Tensor  # X_k, appearance-stream feature
     motion: torch.Tensor  # Y_k, motion-stream feature
     merged_before: torch.Tensor | None  # merge-stream output before the exchange (None at stage 0)
     merged_after: torch.Tensor  # after the exchange: what the next merge stage and reducer see
-    appearance_attention: torch.Tensor | None  # N x C, from appearance, gates motion
-    motion_attention: torch.Tensor | None  # N x C, from motion, gates appearance
+    gated_appearance: torch.Tensor  # Q^X_k = X_k times the motion_to_appearance gate (Eq. 1)
+    gated_motion: torch.Tensor  # Q^Y_k = Y_k times the appearance_to_motion gate (Eq. 2)
+    motion_to_appearance: torch.Tensor | None  # N x C gate, Eq. 1, authors' atten_flow_k
+    appearance_to_motion: torch.Tensor | None  # N x C gate, Eq. 2, authors' atten_rgb_k
+
+    def gate(self, gate: Gate) -> torch.Tensor | None:
+        """The ``N x C`` values of one gate (``None`` when the model does not have it)."""
+        return getattr(self, gate.name)
+
+    def gated(self, gate: Gate) -> torch.Tensor:
+        """What one gate produced: its target feature after gating."""
+        return getattr(self, gate.gated)
+
+    @classmethod
+    def record(
+        cls,
+        appearance: torch.Tensor,
+        motion: torch.Tensor,
+        merged_before: torch.Tensor | None,
+        rcam: RCAMOutput,
+    ) -> StageTrace:
+        """The trace of one RCAM call, gates flattened to ``N x C``."""
+        gates = {g.name: getattr(rcam, g.name) for g in RCAM_GATES}
+        return cls(
+            appearance,
+            motion,
+            merged_before,
+            rcam.fused,
+            rcam.gated_appearance,
+            rcam.gated_motion,
+            **{name: None if g is None else g.flatten(1) for name, g in gates.items()},
+        )
 
 
 @dataclass
@@ -51,11 +85,6 @@ class FSNetTrace:
     # pyramids[0] is the allocator output; pyramids[n] the output of BPM n.
     # Each entry is (fused F levels 1-4, motion G levels 1-4).
     pyramids: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
-
-
-def _flat(rcam: RCAMOutput) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """The two attention vectors of an RCAM output as ``N x C`` (``None`` when ablated)."""
-    return tuple(None if a is None else a.flatten(1) for a in rcam[1:])  # type: ignore[return-value]
 
 
 class FSNet(nn.Module):
@@ -115,7 +144,7 @@ class FSNet(nn.Module):
         return self._run(image, flow, None)
 
     def forward_with_intermediates(self, image: torch.Tensor, flow: torch.Tensor) -> FSNetTrace:
-        """The logits plus RCAM attention and features, and the pyramids around every BPM."""
+        """The logits plus RCAM's gates and features, and the pyramids around every BPM."""
         trace = FSNetTrace(appearance_logits=image.new_empty(0), motion_logits=image.new_empty(0))
         out = self._run(image, flow, trace)
         trace.appearance_logits, trace.motion_logits = out.appearance, out.motion
@@ -137,7 +166,7 @@ class FSNet(nn.Module):
         rcam = self.rcam[0](x, y)
         merged = rcam.fused
         if trace is not None:
-            trace.stages.append(StageTrace(x, y, None, merged, *_flat(rcam)))
+            trace.stages.append(StageTrace.record(x, y, None, rcam))
 
         # Stages 1-4: each stream advances; RCAM adds the gated features to the merge stream.
         merged_levels, motion_levels = [], []
@@ -148,7 +177,7 @@ class FSNet(nn.Module):
             rcam = self.rcam[k](x, y, before)
             merged = rcam.fused
             if trace is not None:
-                trace.stages.append(StageTrace(x, y, before, merged, *_flat(rcam)))
+                trace.stages.append(StageTrace.record(x, y, before, rcam))
             merged_levels.append(merged)
             motion_levels.append(y)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .config import FSNetConfig
+from .rcam import RCAM_GATES
 
 # Parameters the official model defines but never uses in its forward pass:
 # the merge stream's own stem and the dead ``RGBF_conv3``. They are dropped on
@@ -43,6 +45,10 @@ def _bpm_fuse(m: re.Match) -> str:
     return f"bpm{int(m[1]) + 1}.conv_f{int(m[3]) + 1 + (4 if m[2] == 'purify' else 0)}."
 
 
+def _rcam_gate(prefix: str, m: re.Match) -> str:
+    return f"{prefix}{m[1]}.1."
+
+
 def _decoder(name: str) -> str:
     return {"fused": "output_s", "motion": "output_e"}[name]
 
@@ -50,8 +56,14 @@ def _decoder(name: str) -> str:
 # (internal pattern, official replacement) applied to the start of each key, first match wins.
 _PREFIX_RULES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"^(appearance|motion|merge)\.(conv1|bn1|layer\d)\."), _stream),
-    (re.compile(r"^rcam\.(\d)\.appearance_to_motion\.conv\."), lambda m: f"atten_rgb_{m[1]}.1."),
-    (re.compile(r"^rcam\.(\d)\.motion_to_appearance\.conv\."), lambda m: f"atten_flow_{m[1]}.1."),
+    # RCAM's gates: code name -> the authors' ``atten_rgb_k`` / ``atten_flow_k`` (rcam.RCAM_GATES).
+    *(
+        (
+            re.compile(rf"^rcam\.(\d)\.{gate.name}\.conv\."),
+            partial(_rcam_gate, gate.authors.removesuffix("k")),
+        )
+        for gate in RCAM_GATES
+    ),
     (
         re.compile(r"^reduce_(fused|motion)\.(\d)\.(\d)\."),
         lambda m: f"reduce_{'a' if m[1] == 'fused' else 'm'}{int(m[2]) + 1}.reduce.{m[3]}.",

@@ -2,10 +2,12 @@
 
 Why: the attention vectors say *how much* each channel is let through, but
 not *what* that channel carries. Stepping through channels shows, for one
-frame, the appearance and motion features of a channel, the same features
-after the other stream's gate, and the merge stream before and after the
-gated features are added (:func:`fsnet_core.course.viz.attention.exchange_maps`),
-next to the frame (with the model's prediction) and its flow.
+frame, the appearance and motion features of a channel (X_k, Y_k), the same
+features after the other stream's gate (Q^X_k, Q^Y_k, as the trace recorded
+them), and the merge stream before and after the gated features are added
+(:func:`fsnet_core.analysis.attention.exchange_maps`), next to the frame (with
+the model's prediction) and its flow. Gates are named as in the table of
+:mod:`fsnet_core.model.rcam`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...analysis.attention import EXCHANGE_PANELS, exchange_maps
 from ...data.samples import Sample
 from ...model import FSNetTrace
+from ...model.rcam import RCAM_GATES
 from ..viz import compare_overlay, tile
-from ..viz.attention import EXCHANGE_PANELS, exchange_maps
+from ..viz.attention import PANEL_TITLES, gate_legend
 from .base import PictureViewer
 
 
@@ -45,7 +49,7 @@ class RCAMExplorer(PictureViewer):
 
     The picture shows the frame with the predicted mask (red) and the ground
     truth outline (green), the flow image, then the six maps of
-    :data:`~fsnet_core.course.viz.attention.EXCHANGE_PANELS` for the chosen channel on
+    :data:`~fsnet_core.analysis.attention.EXCHANGE_PANELS` for the chosen channel on
     one colour scale. The lines give both gate values of that channel and how
     they rank among the stage's channels. Traces are computed once per frame.
     """
@@ -99,23 +103,22 @@ class RCAMExplorer(PictureViewer):
             for im in (shown, sample.flow_rgb)
         ]
         panels = colourise([maps[name] for name in EXCHANGE_PANELS], self.size)  # type: ignore[misc]
-        titles = ["frame + prediction", "flow", "X", "gated X", "Y", "gated Y", "merge", "merge+"]
+        titles = ["frame + prediction", "flow", *(PANEL_TITLES[name] for name in EXCHANGE_PANELS)]
         st = trace.stages[stage]
         h, w = st.appearance.shape[-2:]
         lines = [
             f"{sample.name}: stage {stage} ({st.appearance.shape[1]} channels at {h}x{w}), "
             f"channel {channel}",
         ]
-        for label, key, gate in (
-            ("gate on appearance (from motion)", "gate on appearance", st.motion_attention),
-            ("gate on motion (from appearance)", "gate on motion", st.appearance_attention),
-        ):
-            if gate is None:
+        for gate in RCAM_GATES:
+            label = gate_legend(gate)
+            values = st.gate(gate)
+            if values is None:
                 lines.append(f"{label}: off in this model (the feature passes unchanged)")
                 continue
-            values = gate[0].float().numpy()
+            values = values[0].float().numpy()
             rank = int((values > values[channel]).sum()) + 1
-            lines.append(f"{label}: {maps[key]:.3f}, rank {rank} of {len(values)}")
+            lines.append(f"{label}: {maps[gate.name]:.3f}, rank {rank} of {len(values)}")
         return tile(first + panels, titles), lines
 
 
