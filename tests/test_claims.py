@@ -75,6 +75,8 @@ def test_too_few_seeds_give_no_verdict():
     c = compare_seeds([0.9], [0.1, 0.2, 0.3], ("full", "motion"), "J")
     assert c.n_a == 1 < MIN_SEEDS and not c.measured and not c.exceeds_noise
     assert math.isnan(c.p_value) and "no verdict" in c.sentence
+    assert "full 0.900 (n=1) vs. motion 0.200 ± 0.100 (n=3)" in c.sentence
+    assert "(not run yet)" in compare_seeds([], [0.1], ("a", "b"), "J").sentence
 
 
 def test_missing_values_are_not_counted_as_seeds():

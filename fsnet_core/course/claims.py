@@ -113,10 +113,16 @@ class Comparison:
     @property
     def sentence(self) -> str:
         """The comparison in words, every number in it computed."""
-        head = (
-            f"{self.what}: {self.a} {self.mean_a:.3f} ± {self.sd_a:.3f} (n={self.n_a}) vs. "
-            f"{self.b} {self.mean_b:.3f} ± {self.sd_b:.3f} (n={self.n_b})"
-        )
+
+        def side(name: str, mean: float, sd: float, n: int) -> str:
+            if n == 0:
+                return f"{name} (not run yet)"
+            if n == 1:
+                return f"{name} {mean:.3f} (n=1)"
+            return f"{name} {mean:.3f} ± {sd:.3f} (n={n})"
+
+        a = side(self.a, self.mean_a, self.sd_a, self.n_a)
+        head = f"{self.what}: {a} vs. {side(self.b, self.mean_b, self.sd_b, self.n_b)}"
         if not self.measured:
             return f"{head}: fewer than {MIN_SEEDS} seeds on a side, no verdict"
         verdict = "exceeds seed noise" if self.exceeds_noise else "within seed noise"
