@@ -31,47 +31,47 @@ class ClaimFailed(AssertionError):
     """A notebook's claim does not hold for the values it was computed from."""
 
 
-def claim(condition: bool, text: str, *, otherwise: str = "") -> str:
-    """Print ``text`` and return it when ``condition`` holds; raise :class:`ClaimFailed` if not.
+def claim(condition: bool, text: str, *, otherwise: str = "") -> None:
+    """Print ``text`` when ``condition`` holds; raise :class:`ClaimFailed` if not.
 
     ``text`` states the claim with its numbers (format them in); ``otherwise``
-    adds what the values say instead, for the error message.
+    adds what the values say instead, for the error message. Nothing is returned,
+    so a check at the end of a notebook cell does not echo its sentence twice.
     """
     if not bool(condition):
         detail = f" ({otherwise})" if otherwise else ""
         raise ClaimFailed(f"claim does not hold: {text}{detail}")
     print(f"✓ {text}")
-    return text
 
 
-def check_greater(a: float, b: float, what: str, *, margin: float = 0.0, digits: int = 3) -> str:
+def check_greater(a: float, b: float, what: str, *, margin: float = 0.0, digits: int = 3) -> None:
     """Claim ``a > b + margin``; ``what`` names the comparison, e.g. ``"J: full vs. motion"``."""
     gap = f" by more than {margin:.{digits}g}" if margin else ""
     text = f"{what}: {a:.{digits}f} > {b:.{digits}f}{gap}"
-    return claim(a > b + margin, text, otherwise=f"difference {a - b:+.{digits}f}")
+    claim(a > b + margin, text, otherwise=f"difference {a - b:+.{digits}f}")
 
 
-def check_less(a: float, b: float, what: str, *, margin: float = 0.0, digits: int = 3) -> str:
+def check_less(a: float, b: float, what: str, *, margin: float = 0.0, digits: int = 3) -> None:
     """Claim ``a < b - margin``."""
     gap = f" by more than {margin:.{digits}g}" if margin else ""
     text = f"{what}: {a:.{digits}f} < {b:.{digits}f}{gap}"
-    return claim(a < b - margin, text, otherwise=f"difference {a - b:+.{digits}f}")
+    claim(a < b - margin, text, otherwise=f"difference {a - b:+.{digits}f}")
 
 
-def check_between(value: float, low: float, high: float, what: str, *, digits: int = 3) -> str:
+def check_between(value: float, low: float, high: float, what: str, *, digits: int = 3) -> None:
     """Claim ``low <= value <= high``."""
     text = f"{what}: {value:.{digits}f} lies in [{low:.{digits}f}, {high:.{digits}f}]"
-    return claim(low <= value <= high, text)
+    claim(low <= value <= high, text)
 
 
-def check_share(flags: Sequence[bool], at_least: float, what: str) -> str:
+def check_share(flags: Sequence[bool], at_least: float, what: str) -> None:
     """Claim that at least ``at_least`` (a fraction) of ``flags`` are true, e.g. of rows."""
     flags = [bool(f) for f in flags]
     if not flags:
         raise ClaimFailed(f"claim does not hold: {what}: there are no cases to count")
     share = sum(flags) / len(flags)
     text = f"{what}: {sum(flags)} of {len(flags)} ({share:.0%}, at least {at_least:.0%} claimed)"
-    return claim(share >= at_least, text)
+    claim(share >= at_least, text)
 
 
 @dataclass(frozen=True)
