@@ -117,7 +117,7 @@ class RCAMExplorer(PictureViewer):
             "frame + prediction",
             "flow",
             *(PANEL_TITLES[name] for name in EXCHANGE_PANELS),
-            f"{low:.2g}..{high:.2g}",
+            "bar",
         ]
         st = trace.stages[stage]
         h, w = st.appearance.shape[-2:]
@@ -134,6 +134,7 @@ class RCAMExplorer(PictureViewer):
             values = values[0].float().numpy()
             rank = int((values > values[channel]).sum()) + 1
             lines.append(f"{label}: {maps[gate.name]:.3f}, rank {rank} of {len(values)}")
+        lines.append(f"colour bar (right) of the six maps: {low:.3g} (bottom) to {high:.3g} (top)")
         return tile(first + panels, titles), lines
 
 
