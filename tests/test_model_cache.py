@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -92,12 +94,11 @@ def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
 
 def test_course_files_live_in_the_source_checkout():
     """Run from a checkout, course data, models and figures go beside pyproject.toml."""
-    from pathlib import Path
 
-    from fsnet_core.course.notebooks import NOTEBOOK_DIR
+    from fsnet_core.course.notebooks import NOTEBOOK_DIR, find_notebooks
     from fsnet_core.course.paths import checkout_root
 
     repo = Path(__file__).resolve().parents[1]
     assert checkout_root() == repo
     assert lab_path("data") == repo / "data"
-    assert NOTEBOOK_DIR == repo / "notebooks"
+    assert NOTEBOOK_DIR == repo / "notebooks" and find_notebooks()

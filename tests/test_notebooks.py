@@ -176,8 +176,12 @@ def test_timing_table_totals_the_runs(tmp_path):
         NotebookRun("01_optical_flow", tmp_path, tmp_path, 30.5),
     ]
     table = timing_table(runs)
-    assert "00_quickstart       12.0" in table
-    assert table.splitlines()[-1].split() == ["total", "42.5"]
+    assert "00_quickstart       12.0  (budget 120 s on 2 cores, cold: within)" in table
+    assert "01_optical_flow     30.5\n" in table  # no budget of its own
+    assert table.splitlines()[-1].split()[:2] == ["total", "42.5"]
+    assert table.endswith("(budget 900 s on 2 cores, cold: within)")
+    slow = timing_table([NotebookRun("00_quickstart", tmp_path, tmp_path, 130.0)])
+    assert "cold: OVER" in slow.splitlines()[1]
 
 
 def test_a_kernel_of_another_python_is_replaced_in_this_environment(monkeypatch):

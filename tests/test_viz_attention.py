@@ -104,15 +104,29 @@ def test_pyramid_energy_before_and_after(full, tiny_fsnet):
         assert np.array_equal(before, after)
 
 
+def test_maps_under_16_cells_a_side_are_refused(full):
+    assert V.readable_stages(full) == [0, 1]  # 32 x 32 and 16 x 16 at 64 px
+    with pytest.raises(ValueError, match="stage 3 is 4x4 cells, smaller than 16x16"):
+        V.plot_exchange(full, 3, channels=[0])
+
+
 def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fsnet):
     monkeypatch.setenv("FSNET_FIGURES_DIR", str(tmp_path))
     fig = V.plot_attention_vectors(full)
     assert len(fig.axes) == 5 and len(fig.axes[4].lines) == 3  # two gates and the 0.5 line
-    fig = V.plot_exchange(full, 3, channels=[1, 2])
-    assert len(fig.axes) == 2 * len(V.EXCHANGE_PANELS)
-    gate = float(full.stages[3].motion_to_appearance[0, 2])
-    assert f"(x{gate:.2f})" in fig.axes[len(V.EXCHANGE_PANELS) + 1].get_title()
-    assert len(V.plot_pyramids(full).axes) == 16
+    fig = V.plot_exchange(full, 1, channels=[1, 2])
+    panels = len(V.EXCHANGE_PANELS)
+    assert len(fig.axes) == 2 * panels + 2  # and one colour bar per row
+    gate = float(full.stages[1].motion_to_appearance[0, 2])
+    assert f"(x{gate:.2f})" in fig.axes[panels + 1].get_title()
+    frame = np.zeros((64, 64, 3), np.uint8)
+    fig = V.plot_exchange(full, 1, channels=[1], frame=frame)
+    assert fig.axes[0].get_title() == "input frame (16x16 cells)"
+    fig = V.plot_pyramids(full, frame=frame, mask=np.ones((64, 64)))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "level 1 (16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
+    assert not any("level 2" in t for t in titles)  # 8 x 8 cells at 64 px
+    assert "3 coarser level(s) under 16x16 cells not drawn" in fig._suptitle.get_text()
     modes = {
         "full": full,
         "motion_to_appearance": trace_of(tiny_fsnet, "motion_to_appearance", size=32),

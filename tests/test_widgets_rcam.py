@@ -13,7 +13,7 @@ import torch  # noqa: E402
 from fsnet_core.course.widgets.rcam import colourise, rcam_explorer  # noqa: E402
 from fsnet_core.data.samples import Sample  # noqa: E402
 
-SIZE = 32
+SIZE = 128  # stages 0-2 have at least 16 x 16 cells (64, 32, 16), stage 3 has 8 x 8
 
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -46,9 +46,9 @@ def explorer(tiny_fsnet):
 
 
 def test_first_view(explorer):
-    # frame + prediction, flow and six maps of 48 px, titled, with 4 px gaps
-    assert explorer.picture_array.shape == (48 + 18, 8 * 48 + 7 * 4, 3)
-    assert explorer.lines[0].startswith("seq0/00000: stage 0 (64 channels at 16x16), channel 0")
+    # frame + prediction, flow, six maps of 48 px and an 8 px colour bar, titled, 4 px gaps
+    assert explorer.picture_array.shape == (48 + 18, 8 * 48 + 8 + 8 * 4, 3)
+    assert explorer.lines[0].startswith("seq0/00000: stage 0 (64 channels at 64x64), channel 0")
     assert explorer.image.value[:4] == b"\x89PNG"
     assert "motion gates appearance (App. &lt;= Mo.)" in explorer.caption.value
 
@@ -62,7 +62,7 @@ def test_channel_control_shows_that_channels_gates(explorer):
     trace = explorer.trace(1)
     gate_x = float(trace.stages[2].motion_to_appearance[0, 17])
     gate_y = float(trace.stages[2].appearance_to_motion[0, 17])
-    assert explorer.lines[0].startswith("seq1/00000: stage 2 (128 channels at 4x4), channel 17")
+    assert explorer.lines[0].startswith("seq1/00000: stage 2 (128 channels at 16x16), channel 17")
     assert f"motion gates appearance (App. <= Mo.): {gate_x:.3f}" in explorer.lines[1]
     assert f"appearance gates motion (App. => Mo.): {gate_y:.3f}" in explorer.lines[2]
     assert not np.array_equal(before, explorer.picture_array)
@@ -70,10 +70,14 @@ def test_channel_control_shows_that_channels_gates(explorer):
     assert np.array_equal(before[18:, :48], explorer.picture_array[18:, :48])
 
 
+def test_stage_slider_stops_at_the_deepest_readable_stage(explorer):
+    assert explorer.stage.max == 2  # stage 3 would be 8 x 8 cells
+
+
 def test_stage_control_moves_the_channel_range(explorer):
-    explorer.stage.value = 4
-    assert explorer.channel.max == 511
-    explorer.channel.value = 500
+    explorer.stage.value = 2
+    assert explorer.channel.max == 127
+    explorer.channel.value = 120
     explorer.stage.value = 1  # 64 channels: the channel is clamped, the picture redrawn once
     assert explorer.channel.max == 63 and explorer.channel.value == 63
     assert "stage 1 (64 channels" in explorer.lines[0] and "channel 63" in explorer.lines[0]

@@ -246,16 +246,30 @@ def run_all(
     return runs
 
 
+# The course's time budget on a 2-core CPU in SMOKE mode, cold (issue 13): seconds.
+BUDGETS_S: dict[str, float] = {"00_quickstart": 120.0, "total": 900.0}
+
+
+def _timed(name: str, seconds: float, width: int) -> str:
+    line = f"{name:<{width}}  {seconds:7.1f}"
+    budget = BUDGETS_S.get(name)
+    if budget is not None:
+        verdict = "within" if seconds <= budget else "OVER"
+        line += f"  (budget {budget:.0f} s on 2 cores, cold: {verdict})"
+    return line
+
+
 def timing_table(runs: Sequence[NotebookRun]) -> str:
-    """Per-notebook wall-clock times and the total, as a small text table."""
+    """Per-notebook wall-clock times and the total, each against its budget where it has one."""
     width = max([len(r.name) for r in runs] + [5])
     lines = [f"{'notebook':<{width}}  seconds"]
-    lines += [f"{r.name:<{width}}  {r.seconds:7.1f}" for r in runs]
-    lines.append(f"{'total':<{width}}  {sum(r.seconds for r in runs):7.1f}")
+    lines += [_timed(r.name, r.seconds, width) for r in runs]
+    lines.append(_timed("total", sum(r.seconds for r in runs), width))
     return "\n".join(lines)
 
 
 __all__ = [
+    "BUDGETS_S",
     "BUILD_DIR",
     "COLAB_URL",
     "KERNEL_NAME",

@@ -50,7 +50,26 @@ PANEL_TITLES: dict[str, str] = {
     "merged_after": "merge after",
 }
 """Short titles of the :data:`EXCHANGE_PANELS` in the paper's symbols (figures and widgets)."""
+MIN_CELLS = 16
+"""The coarsest feature map a figure or widget shows, in cells per side: below 16 x 16 a map
+is a handful of blocks that nobody can read (the paper's model at 352 x 352 has 11 x 11 cells
+at its deepest stage; the course model at 64 x 64 has 16 x 16 at stage 1, 2 x 2 at stage 4)."""
 _GATE_OF_PANEL = {g.gated: g for g in RCAM_GATES}
+
+
+def readable_stages(trace: FSNetTrace, min_cells: int = MIN_CELLS) -> list[int]:
+    """The RCAM stages whose maps have at least ``min_cells`` cells per side."""
+    return [k for k, st in enumerate(trace.stages) if min(st.appearance.shape[-2:]) >= min_cells]
+
+
+def check_readable(shape: Sequence[int], what: str, min_cells: int = MIN_CELLS) -> None:
+    """Refuse to draw a map smaller than ``min_cells`` x ``min_cells`` cells, naming it."""
+    h, w = shape[-2:]
+    if min(h, w) < min_cells:
+        raise ValueError(
+            f"{what} is {h}x{w} cells, smaller than {min_cells}x{min_cells}: too coarse to read; "
+            "choose a shallower stage or a larger input"
+        )
 
 
 def gate_legend(gate: Gate) -> str:
@@ -139,30 +158,44 @@ def plot_exchange(
     channels: Sequence[int] | None = None,
     sample: int = 0,
     title: str | None = None,
+    frame: np.ndarray | None = None,
 ) -> Figure:
     """Rows of channels, columns of :data:`EXCHANGE_PANELS`; one colour scale per row.
 
-    The gated panels carry the gate's value for that channel in their titles.
+    ``frame`` (the input, ``H x W x 3``) is drawn first in every row, with the
+    stage's cell grid; each row ends with its colour bar. The gated panels carry
+    the gate's value for that channel in their titles. Stages whose maps have
+    fewer than :data:`MIN_CELLS` cells per side are refused.
     """
     import matplotlib.pyplot as plt
 
+    check_readable(trace.stages[stage].appearance.shape, f"stage {stage}")
     if channels is None:
         channels = selective_channels(trace, stage, 4, sample)
     channels = list(channels)
     if not channels:
         raise ValueError("no channels to plot")
-    cols = len(EXCHANGE_PANELS)
+    offset = 0 if frame is None else 1
+    cols = len(EXCHANGE_PANELS) + offset
     fig, axes = plt.subplots(
-        len(channels), cols, figsize=(1.9 * cols, 1.9 * len(channels) + 0.6), squeeze=False
+        len(channels), cols, figsize=(1.9 * cols + 0.6, 1.9 * len(channels) + 0.6), squeeze=False
     )
     for row, channel in enumerate(channels):
         maps = exchange_maps(trace, stage, channel, sample)
         images = [maps[name] for name in EXCHANGE_PANELS]
         vmax = max(float(np.abs(m).max()) for m in images) or 1.0  # type: ignore[arg-type]
         vmin = min(0.0, min(float(np.min(m)) for m in images))  # type: ignore[arg-type]
-        for col, (name, image) in enumerate(zip(EXCHANGE_PANELS, images, strict=True)):
+        if frame is not None:
+            h, w = images[0].shape  # type: ignore[union-attr]
+            axes[row, 0].imshow(frame, extent=(0, w, h, 0))
+            axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 4)))
+            axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 4)))
+            axes[row, 0].tick_params(labelsize=6)
+            if row == 0:
+                axes[row, 0].set_title(f"input frame ({h}x{w} cells)", fontsize=7)
+        for col, (name, image) in enumerate(zip(EXCHANGE_PANELS, images, strict=True), offset):
             ax = axes[row, col]
-            ax.imshow(image, cmap="viridis", vmin=vmin, vmax=vmax)
+            shown = ax.imshow(image, cmap="viridis", vmin=vmin, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
             label = PANEL_TITLES[name]
@@ -171,52 +204,92 @@ def plot_exchange(
                 label += f" (x{maps[gate.name]:.2f})"
             if row == 0 or gate is not None:
                 ax.set_title(label, fontsize=7)
-            if col == 0:
+            if col == offset:
                 ax.set_ylabel(f"channel {channel}", fontsize=8)
+        bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.046, pad=0.04)
+        bar.ax.tick_params(labelsize=6)
     fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def plot_pyramids(trace: FSNetTrace, sample: int = 0, title: str | None = None) -> Figure:
+def plot_pyramids(
+    trace: FSNetTrace,
+    sample: int = 0,
+    title: str | None = None,
+    frame: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
+    min_cells: int = MIN_CELLS,
+) -> Figure:
     """The fused (F) and motion (G) pyramids before and after the BPM stack, level by level.
 
     Each panel is the mean absolute activation of a level; the two rows of
-    one pyramid share a colour scale per level, so brighter after means the
-    BPMs strengthened that place, darker means they suppressed it.
+    one pyramid share a colour scale per level (its colour bar is in the last
+    row), so brighter after means the BPMs strengthened that place, darker
+    means they suppressed it. Levels coarser than ``min_cells`` cells per side
+    are left out (the title says which); ``frame`` and ``mask`` are drawn in a
+    first column.
     """
     import matplotlib.pyplot as plt
 
     energy = pyramid_energy(trace, sample)
     rows = list(energy)
-    levels = len(energy[rows[0]])
-    fig, axes = plt.subplots(len(rows), levels, figsize=(2.3 * levels, 2.2 * len(rows)))
-    for r, key in enumerate(rows):
-        partner = key.split()[0] + (" after" if key.endswith("before") else " before")
-        for level in range(levels):
+    shown = [i for i, m in enumerate(energy[rows[0]]) if min(m.shape) >= min_cells]
+    if not shown:
+        check_readable(energy[rows[0]][0].shape, "the finest pyramid level", min_cells)
+    inputs = [im for im in (frame, mask) if im is not None]
+    cols = len(shown) + (1 if inputs else 0)
+    fig, axes = plt.subplots(
+        len(rows), cols, figsize=(2.6 * cols + 0.6, 2.2 * len(rows)), squeeze=False
+    )
+    for r, image in enumerate(inputs):
+        axes[r, 0].imshow(image, cmap="gray" if image.ndim == 2 else None)
+        axes[r, 0].set_title("input frame" if image is frame else "true mask", fontsize=8)
+    if inputs:
+        for r in range(len(inputs), len(rows)):
+            axes[r, 0].axis("off")
+    first = 1 if inputs else 0
+    for col, level in enumerate(shown, first):
+        for r, key in enumerate(rows):
+            partner = key.split()[0] + (" after" if key.endswith("before") else " before")
             image = energy[key][level]
             vmax = max(float(image.max()), float(energy[partner][level].max())) or 1.0
-            ax = axes[r, level]
-            ax.imshow(image, cmap="magma", vmin=0, vmax=vmax)
+            ax = axes[r, col]
+            drawn = ax.imshow(image, cmap="magma", vmin=0, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 h, w = image.shape
-                ax.set_title(f"level {level + 1} ({h}x{w})", fontsize=8)
-            if level == 0:
+                ax.set_title(f"level {level + 1} ({h}x{w} cells)", fontsize=8)
+            if col == first:
                 ax.set_ylabel(key, fontsize=9)
+            if r % 2 == 1:  # one bar per pyramid: before and after share the scale
+                bar = fig.colorbar(drawn, ax=axes[r - 1 : r + 1, col], fraction=0.046, pad=0.04)
+                bar.ax.tick_params(labelsize=6)
+    for ax in axes[:, 0] if inputs else []:
+        ax.set_xticks([])
+        ax.set_yticks([])
     n_bpm = len(trace.pyramids) - 1
-    fig.suptitle(title or f"Pyramids before and after {n_bpm} BPM(s)", fontsize=10)
-    fig.tight_layout()
+    left_out = len(energy[rows[0]]) - len(shown)
+    note = (
+        f"; {left_out} coarser level(s) under {min_cells}x{min_cells} cells not drawn"
+        if left_out
+        else ""
+    )
+    fig.suptitle(
+        (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}", fontsize=10
+    )
     return fig
 
 
 __all__ = [
     "EXCHANGE_PANELS",
     "GATE_COLOURS",
+    "MIN_CELLS",
     "PANEL_TITLES",
     "attention_table",
     "attention_vectors",
+    "check_readable",
     "exchange_maps",
     "gate_legend",
     "plot_attention_modes",
@@ -224,5 +297,6 @@ __all__ = [
     "plot_exchange",
     "plot_pyramids",
     "pyramid_energy",
+    "readable_stages",
     "selective_channels",
 ]

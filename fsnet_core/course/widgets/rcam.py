@@ -25,7 +25,7 @@ from ...data.samples import Sample
 from ...model import FSNetTrace
 from ...model.rcam import RCAM_GATES
 from ..viz import compare_overlay, tile
-from ..viz.attention import PANEL_TITLES, gate_legend
+from ..viz.attention import PANEL_TITLES, gate_legend, readable_stages
 from .base import PICTURE_WIDTH, PictureViewer
 
 
@@ -69,7 +69,11 @@ class RCAMExplorer(PictureViewer):
         self.size = size
         self._traces: dict[int, FSNetTrace] = {}
         self.frame = widgets.IntSlider(0, 0, len(self.samples) - 1, description="frame")
-        self.stage = widgets.IntSlider(0, 0, 4, description="stage")
+        # Only stages whose maps have at least 16 x 16 cells (viz.attention.MIN_CELLS).
+        stages = readable_stages(self.trace(0))
+        if not stages:
+            raise ValueError("no RCAM stage has maps of 16 x 16 cells or more: use larger inputs")
+        self.stage = widgets.IntSlider(0, 0, max(stages), description="stage")
         self.channel = widgets.IntSlider(0, 0, self.channels(0) - 1, description="channel")
         # Registered before the viewer's own observers: the channel range follows the
         # stage before the picture is redrawn.
@@ -111,8 +115,19 @@ class RCAMExplorer(PictureViewer):
             cv2.resize(im, (self.size, self.size), interpolation=cv2.INTER_NEAREST)
             for im in (shown, sample.flow_rgb)
         ]
-        panels = colourise([maps[name] for name in EXCHANGE_PANELS], self.size)  # type: ignore[misc]
-        titles = ["frame + prediction", "flow", *(PANEL_TITLES[name] for name in EXCHANGE_PANELS)]
+        values = [maps[name] for name in EXCHANGE_PANELS]
+        panels = colourise(values, self.size)  # type: ignore[arg-type]
+        low = min(0.0, *(float(m.min()) for m in values))  # type: ignore[union-attr]
+        high = max(float(m.max()) for m in values)  # type: ignore[union-attr]
+        ramp = np.linspace(high, low, self.size)[:, None].repeat(max(8, self.size // 8), 1)
+        bar = colourise([ramp], self.size)[0][:, : max(8, self.size // 8)]
+        panels.append(bar)
+        titles = [
+            "frame + prediction",
+            "flow",
+            *(PANEL_TITLES[name] for name in EXCHANGE_PANELS),
+            "bar",
+        ]
         st = trace.stages[stage]
         h, w = st.appearance.shape[-2:]
         lines = [
@@ -128,6 +143,7 @@ class RCAMExplorer(PictureViewer):
             values = values[0].float().numpy()
             rank = int((values > values[channel]).sum()) + 1
             lines.append(f"{label}: {maps[gate.name]:.3f}, rank {rank} of {len(values)}")
+        lines.append(f"colour bar (right) of the six maps: {low:.3g} (bottom) to {high:.3g} (top)")
         return tile(first + panels, titles, width=self.width), lines
 
 

@@ -1,0 +1,87 @@
+"""The ablation results table: loading, per-variant summaries, verdicts and the figure."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fsnet_core.course import ablation_results as ar
+from fsnet_core.io import InputError
+from fsnet_core.train.ablations import VARIANTS
+
+
+def write_table(path, rows):
+    cols = ["variant", "seed", "final_J", "best_J", "final_F", "S", "MAE", "look-alike", "mover"]
+    pd.DataFrame(rows, columns=cols).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def partial(tmp_path):
+    """full and motion with three seeds (far apart), appearance with one."""
+    rows = [("full", s, 0.80 + 0.01 * s, 0.81, 0.7, 0.85, 0.02, 0.1, 0.2) for s in range(3)]
+    rows += [("motion", s, 0.50 + 0.01 * s, 0.52, 0.5, 0.70, 0.05, 0.6, 0.8) for s in range(3)]
+    rows += [("appearance", 0, 0.60, 0.62, 0.6, 0.75, 0.04, 0.7, 0.1)]
+    return ar.load_results(write_table(tmp_path / "ablations.csv", rows))
+
+
+def test_a_missing_table_is_empty_not_an_error(tmp_path):
+    table = ar.load_results(tmp_path / "none.csv")
+    assert table.empty and "final_J" in table.columns
+    assert (ar.summarise(table).seeds == 0).all()
+
+
+def test_a_table_without_the_columns_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "other.csv"
+    pd.DataFrame({"variant": ["full"]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="other.csv: not an ablation results table"):
+        ar.load_results(path)
+
+
+def test_an_unknown_variant_is_refused(tmp_path):
+    path = write_table(tmp_path / "a.csv", [("mystery", 0, 1, 1, 1, 1, 0, 0, 0)])
+    with pytest.raises(InputError, match="unknown variant"):
+        ar.load_results(path)
+
+
+def test_a_rerun_seed_counts_once(tmp_path):
+    rows = [("full", 0, 0.5, 0.5, 0.5, 0.5, 0.1, 0, 0), ("full", 0, 0.7, 0.7, 0.7, 0.7, 0.1, 0, 0)]
+    table = ar.load_results(write_table(tmp_path / "a.csv", rows))
+    assert ar.values_of(table, "full", "final_J") == [0.7]
+
+
+def test_summary_has_every_variant_with_its_seed_count_and_the_paper(partial):
+    summary = ar.summarise(partial)
+    assert set(summary.index) == set(VARIANTS)
+    assert summary.loc["full", "seeds"] == 3 and summary.loc["appearance", "seeds"] == 1
+    assert summary.loc["full", "final_J mean"] == pytest.approx(0.81)
+    assert summary.loc["full", "final_J sd"] == pytest.approx(0.01)
+    assert np.isnan(summary.loc["appearance", "final_J sd"])
+    assert summary.loc["full", "paper S_alpha (DAVIS-16)"] == 0.920
+    assert summary.loc["a2m_enrich", "paper S_alpha (DAVIS-16)"] == 0.902
+    assert summary.loc["bpm2", "paper S_alpha (DAVIS-16)"] == 0.911
+
+
+def test_verdicts_only_where_both_sides_have_enough_seeds(partial):
+    full_vs_app, full_vs_motion = ar.lessons(partial, "cues")
+    assert not full_vs_app.measured and "no verdict" in full_vs_app.sentence
+    assert full_vs_motion.exceeds_noise and full_vs_motion.difference == pytest.approx(0.30)
+
+
+def test_seed_counts_name_the_variants_without_a_verdict(partial):
+    line = ar.seed_counts(partial)
+    assert "full 3" in line and "appearance 1" in line
+    assert "no verdict" in line and "appearance" in line.split("no verdict")[1]
+
+
+def test_figure_has_one_row_per_table_and_marks_missing_variants(partial):
+    fig = ar.plot_ablations(partial, tables=("3", "5"), live={"full": 0.6})
+    assert len(fig.axes) == 4
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "n=3" in texts and "n=1" in texts and "not run yet" in texts
+    assert fig.axes[0].get_legend() is not None  # the live point is labelled
