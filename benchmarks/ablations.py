@@ -168,8 +168,9 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
 
         def cell(key: str, mine=mine) -> str:
             values = np.array([float(r[key]) for r in mine])
-            spread = values.std(ddof=1) if len(values) > 1 else float("nan")
-            return f"{values.mean():.3f} +- {spread:.3f}"
+            if len(values) < 2:
+                return f"{values.mean():.3f} (one seed)"
+            return f"{values.mean():.3f} +- {values.std(ddof=1):.3f}"
 
         lines.append(
             f"| {name} | {variant.label} | {variant.table} | {len(mine)} | {cell('final_J')} | "
