@@ -69,7 +69,7 @@ def paper_s_alpha() -> dict[str, float]:
     values = {names[k]: float(v) for k, v in t3.items()}
     values["bpm2"] = float(t4[2])
     for variant in TABLES["5"][:-1]:
-        changes = VARIANTS[variant].changes
+        changes = VARIANTS[variant].model
         values[variant] = float(t5[(changes["rcam"], changes["bpm"])])
     return values
 
