@@ -46,7 +46,9 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def freeze(python: Path) -> dict[str, str]:
     out = run([str(python), "-m", "pip", "freeze", "--all"], check=True).stdout
-    return {canonical(m[1]): m[2] for m in re.finditer(r"^([\w.-]+)==(\S+)$", out, flags=re.M)}
+    # ``name==version``, or ``name @ file:///...`` for a package installed from a folder
+    lines = re.finditer(r"^([\w.-]+)(?:==| @ )(\S+)$", out, flags=re.M)
+    return {canonical(m[1]): m[2] for m in lines}
 
 
 @pytest.fixture(scope="session")

@@ -76,11 +76,11 @@ for module in model.modules():
     if isinstance(module, nn.Conv2d):
         module.reset_parameters()
 samples = [
-    Sample(f"seq{i}", "00000", torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32),
-           np.zeros((32, 32), bool))
+    Sample(f"seq{i}", "00000", torch.randn(1, 3, 64, 64), torch.randn(1, 3, 64, 64),
+           np.zeros((64, 64), bool))
     for i in range(3)
 ]
-rcam = rcam_explorer(model.eval(), samples, size=64)
+rcam = rcam_explorer(model.eval(), samples, size=64)  # stages 0-1 have >= 16 x 16 cells
 for name, view in (("flow", flow), ("evaluation", evaluation), ("rcam", rcam)):
     view.add_class(f"fsnet-{name}")
 """

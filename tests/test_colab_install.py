@@ -85,7 +85,9 @@ def _imports(notebook: Path) -> str:
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                found.append(ast.unparse(node))
+                statement = ast.unparse(node)
+                if "google.colab" not in statement:  # Colab's own module, imported behind a check
+                    found.append(statement)
     return "\n".join(dict.fromkeys(found))
 
 

@@ -47,7 +47,7 @@ def test_notebook_and_ablation_configs():
 
     shared = notebook_config(True, data="d")
     assert (shared.size, shared.epochs, shared.model.channels) == (64, 3, 16)
-    assert shared.preset_name == "smoke" and not shared.progress
+    assert shared.preset_name == "smoke" and shared.progress  # a bar while a course model trains
     assert shared.threads is None and notebook_config(False, data="d").threads is None
     variant = ablation_config(True, data="d", rcam="none")
     assert variant.epochs == SMOKE_ABLATION_EPOCHS < SMOKE_MODEL["epochs"]
