@@ -257,6 +257,21 @@ def _layout_problems(root) -> list[str]:
     return problems
 
 
+def _wait_for_explorer(page, explorer: str, errors: list[str]) -> None:
+    """Wait for the explorer's picture; if it never comes, fail with what the cells printed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator(f".fsnet-{explorer} img.widget-image").wait_for(timeout=300_000)
+    except PlaywrightTimeout:
+        outputs = page.locator(".output_area, .jp-OutputArea-output").all_inner_texts()
+        printed = "\n---\n".join(text.strip()[-1500:] for text in outputs if text.strip())
+        pytest.fail(
+            f"the {explorer} explorer showed no picture in 300 s.\n"
+            f"cell outputs:\n{printed or '(none)'}\nbrowser console errors: {errors}"
+        )
+
+
 def _drive(front: Front, base: str, notebook: str, sizes: list[int]) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
@@ -277,7 +292,7 @@ def _drive(front: Front, base: str, notebook: str, sizes: list[int]) -> dict[str
                 page.on("pageerror", lambda e: found["errors"].append(str(e)))
                 front.open_and_run(page, base, notebook)
                 for explorer in EXPLORERS:
-                    page.locator(f".fsnet-{explorer} img.widget-image").wait_for(timeout=300_000)
+                    _wait_for_explorer(page, explorer, found["errors"])
                 if front.name == "lab" and width <= 1024:
                     if not page.locator("#filebrowser").is_visible():
                         page.locator('[data-id="filebrowser"]').click()
