@@ -323,6 +323,12 @@ def _lab_settings(folder: Path) -> dict[str, str]:
     }
 
 
+def _own_kernels(folder: Path) -> dict[str, str]:
+    """The server's own environment's kernel: a user-wide ``python3`` spec left on the machine
+    (another Python, other widget versions) must not be the one that runs the notebook."""
+    return {"JUPYTER_PREFER_ENV_PATH": "1", "JUPYTER_DATA_DIR": str(folder / "jupyter-data")}
+
+
 @pytest.fixture(scope="module")
 def browser_ready() -> None:
     reason = _browser_missing()
@@ -338,6 +344,7 @@ def test_explorers_redraw_in_jupyterlab(browser_ready, tmp_path):
     notebook = _build_notebook(tmp_path)
     port = _free_port()
     env = dict(os.environ) | _lab_settings(tmp_path) | {"OMP_NUM_THREADS": "1"}
+    env |= _own_kernels(tmp_path)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}"]
     cmd += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", "--allow-root"]
@@ -361,6 +368,7 @@ def test_explorers_redraw_in_classic_notebook_with_ipywidgets_7(
     notebook = _build_notebook(tmp_path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+    env |= _own_kernels(tmp_path)
     cmd = [str(colab_python), "-m", "notebook", "--no-browser", f"--port={port}"]
     cmd += ["--ip=127.0.0.1", f"--NotebookApp.token={TOKEN}", "--allow-root"]
     cmd += [f"--notebook-dir={tmp_path}"]
