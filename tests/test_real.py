@@ -1,4 +1,4 @@
-"""The notebooks' real-video helpers, offline: a tiny DAVIS-2016 folder and a stand-in checkpoint."""
+"""The notebooks' real-video helpers, offline: a tiny DAVIS-2016 folder, a stand-in checkpoint."""
 
 from __future__ import annotations
 
@@ -139,3 +139,25 @@ def test_offline_without_the_checkpoint_says_where_to_put_it(tmp_path, monkeypat
         real.authors_model("cpu", progress=False)
     message = str(err.value)
     assert "\n" not in message and f"save it as {tmp_path}" in message
+
+
+def test_predictions_are_probabilities_at_the_samples_size_and_plotted_with_their_j(
+    davis, tiny_fsnet, single_thread
+):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fsnet_core.course.viz.predictions import plot_predictions
+
+    samples = real.real_samples(davis, 1, frames=2, size=32)
+    maps = real.predict_samples(tiny_fsnet().eval(), samples)
+    assert [m.shape for m in maps] == [(32, 32)] * 2
+    assert all(0 <= m.min() and m.max() <= 1 for m in maps)
+    perfect = [s.mask.astype(np.float32) for s in samples]
+    fig = plot_predictions(samples, perfect, title="t")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["cows/00000", "flow image", "probability of 'object'"]
+    assert titles[3] == "mask (red), truth (green): J = 1.00"
+    assert len(fig.axes) == 2 * 4 + 2  # and a colour bar per row
+    with pytest.raises(ValueError, match="2 samples but 1 probability maps"):
+        plot_predictions(samples, perfect[:1])

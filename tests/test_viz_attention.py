@@ -108,6 +108,10 @@ def test_maps_under_16_cells_a_side_are_refused(full):
     assert V.readable_stages(full) == [0, 1]  # 32 x 32 and 16 x 16 at 64 px
     with pytest.raises(ValueError, match="stage 3 is 4x4 cells, smaller than 16x16"):
         V.plot_exchange(full, 3, channels=[0])
+    fig = V.plot_exchange(full, 2, channels=[0], min_cells=8)  # the real model's 11 x 11 rule
+    assert "stage 2" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="stage 3 is 4x4 cells, smaller than 8x8"):
+        V.plot_exchange(full, 3, channels=[0], min_cells=8)
 
 
 def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fsnet):

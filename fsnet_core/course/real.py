@@ -183,6 +183,20 @@ def real_video(
     return RealVideo(view, tuple(names), method)
 
 
+@torch.no_grad()
+def predict_samples(model: FSNet, samples: Sequence[Sample]) -> list[np.ndarray]:
+    """Each sample's probability of "object" (the fused output), ``H x W`` at its size.
+
+    One frame at a time: at 352 x 352 the authors' model fills a CPU's memory quickly.
+    """
+    device = next(model.parameters()).device
+    maps = []
+    for sample in samples:
+        logits = model(sample.image.to(device), sample.flow.to(device)).appearance
+        maps.append(torch.sigmoid(logits)[0, 0].float().cpu().numpy())
+    return maps
+
+
 def real_samples(
     root: str | os.PathLike,
     sequences: int | Sequence[str] | None,
@@ -203,6 +217,7 @@ __all__ = [
     "choose_sequences",
     "davis_root",
     "default_flow_method",
+    "predict_samples",
     "real_samples",
     "real_video",
     "real_video_on",
