@@ -29,7 +29,9 @@ from ...analysis.attention import (
     attention_table,
     attention_vectors,
     exchange_maps,
+    gate_spread,
     pyramid_energy,
+    pyramid_object_contrast,
     selective_channels,
 )
 from ...model import FSNetTrace
@@ -294,11 +296,13 @@ __all__ = [
     "check_readable",
     "exchange_maps",
     "gate_legend",
+    "gate_spread",
     "plot_attention_modes",
     "plot_attention_vectors",
     "plot_exchange",
     "plot_pyramids",
     "pyramid_energy",
+    "pyramid_object_contrast",
     "readable_stages",
     "selective_channels",
 ]
