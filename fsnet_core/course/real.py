@@ -34,6 +34,7 @@ from ..data.samples import Sample, load_samples
 from ..data.synthetic import TARGET
 from ..io import InputError, atomic_write
 from ..model import FSNet, FSNetWeights
+from ..model.inputs import PAPER_SIZE
 from .model_cache import lab_path
 
 PAPER_DEEPEST_CELLS = 11
@@ -116,8 +117,12 @@ class RealVideo:
     sequences: tuple[str, ...]
     flow_source: str  # its ``FlowImages/<flow_source>`` holds the flow images
 
-    def samples(self, frames: int | None, size: int) -> list[Sample]:
-        """``frames`` evenly spaced frames of each sequence at ``size`` (None: every frame).
+    def samples(
+        self, frames: int | None, size: int, device: str | torch.device = "cpu"
+    ) -> list[Sample]:
+        """``frames`` evenly spaced frames of each sequence at ``size`` (None: every frame),
+        their input tensors on ``device`` (the model's, so the analyses can feed them as
+        they are).
 
         The annotated object is the sample's :data:`TARGET` region, so the
         region-based analyses (attribution, hit rates) read real frames as
@@ -127,7 +132,12 @@ class RealVideo:
             self.root, "val", size, per_sequence=frames, flow_source=self.flow_source
         )
         return [
-            dataclasses.replace(s, regions=s.mask.astype(np.uint8) * np.uint8(TARGET))
+            dataclasses.replace(
+                s,
+                image=s.image.to(device),
+                flow=s.flow.to(device),
+                regions=s.mask.astype(np.uint8) * np.uint8(TARGET),
+            )
             for s in picked
         ]
 
@@ -212,6 +222,7 @@ def real_samples(
 
 __all__ = [
     "PAPER_DEEPEST_CELLS",
+    "PAPER_SIZE",
     "RealVideo",
     "authors_model",
     "choose_sequences",
