@@ -56,8 +56,8 @@ def real_video_on(real_video: bool | None, smoke: bool) -> bool:
 def skipped_message(what: str) -> str:
     """The one line a real-video section prints when it does not run."""
     return (
-        f"Real video is off (SMOKE mode): with SMOKE = False (or REAL_VIDEO = True) this "
-        f"section downloads the authors' checkpoint and DAVIS-2016 (~2 GB, once) and {what}."
+        f"Real video is off: with SMOKE = False (or REAL_VIDEO = True) this section "
+        f"downloads the authors' checkpoint and DAVIS-2016 (~2 GB, once) and {what}."
     )
 
 
