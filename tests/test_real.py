@@ -161,3 +161,21 @@ def test_predictions_are_probabilities_at_the_samples_size_and_plotted_with_thei
     assert len(fig.axes) == 2 * 4 + 2  # and a colour bar per row
     with pytest.raises(ValueError, match="2 samples but 1 probability maps"):
         plot_predictions(samples, perfect[:1])
+
+
+def test_a_missing_sequence_folder_is_named(davis):
+    import shutil
+
+    shutil.rmtree(davis / "Annotations" / "480p" / "dog")
+    with pytest.raises(InputError, match=r"480p/dog: DAVIS-2016 Annotations folder of 'dog'"):
+        real.real_video(davis, 2, progress=False)
+
+
+def test_the_view_links_to_the_full_copy_and_never_replaces_a_real_folder(davis):
+    video = real.real_video(davis, 1, progress=False)
+    link = video.root / "JPEGImages" / "480p" / "cows"
+    assert link.is_symlink() and link.resolve() == (davis / "JPEGImages" / "480p" / "cows")
+    link.unlink()
+    link.mkdir()  # something else put a folder there: it is not ours to delete
+    with pytest.raises(InputError, match="expected a link"):
+        real.real_video(davis, 1, progress=False)
