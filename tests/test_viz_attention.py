@@ -108,6 +108,10 @@ def test_maps_under_16_cells_a_side_are_refused(full):
     assert V.readable_stages(full) == [0, 1]  # 32 x 32 and 16 x 16 at 64 px
     with pytest.raises(ValueError, match="stage 3 is 4x4 cells, smaller than 16x16"):
         V.plot_exchange(full, 3, channels=[0])
+    fig = V.plot_exchange(full, 2, channels=[0], min_cells=8)  # the real model's 11 x 11 rule
+    assert "stage 2" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="stage 3 is 4x4 cells, smaller than 8x8"):
+        V.plot_exchange(full, 3, channels=[0], min_cells=8)
 
 
 def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fsnet):
@@ -138,3 +142,37 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert path == tmp_path / "rcam_modes.png" and path.stat().st_size > 1000
     with pytest.raises(ValueError, match="none of the traces"):
         V.plot_attention_modes({"none": trace_of(tiny_fsnet, "none", n=1, size=32)})
+
+
+def test_gate_spread_measures_channels_frames_and_the_two_gates(full, tiny_fsnet):
+    spread = V.gate_spread(full)
+    assert list(spread.index) == [0, 1, 2, 3, 4]
+    assert list(spread.channels) == [st.appearance.shape[1] for st in full.stages]
+    st = full.stages[2]
+    both = torch.cat([st.motion_to_appearance, st.appearance_to_motion], 1)
+    assert spread.loc[2, "spread across channels"] == pytest.approx(float(both.std(1).mean()))
+    assert spread.loc[2, "spread across frames"] == pytest.approx(float(both.std(0).mean()))
+    same = spread["same channel, two gates: mean |difference|"]
+    assert (same >= spread["sorted curves: mean |difference|"] - 1e-7).all()  # sorting aligns
+    one = V.gate_spread(trace_of(tiny_fsnet, n=1, size=32))
+    assert one["spread across frames"].isna().all()
+    with pytest.raises(ValueError, match="gate switched off"):
+        V.gate_spread(trace_of(tiny_fsnet, "motion_to_appearance", n=1, size=32))
+
+
+def test_object_contrast_compares_energy_on_and_off_the_object(full):
+    mask = np.zeros((64, 64), bool)
+    mask[8:40, 8:40] = True
+    table = V.pyramid_object_contrast(full, mask)
+    assert list(table.pyramid) == ["F"] * 4 + ["G"] * 4 and list(table.level[:4]) == [1, 2, 3, 4]
+    energy = V.pyramid_energy(full)["G after"][0]  # 16 x 16 cells: the mask's 2..9 cells
+    inside = np.zeros((16, 16), bool)
+    inside[2:10, 2:10] = True
+    expected = energy[inside].mean() / energy[~inside].mean()
+    row = table[(table.pyramid == "G") & (table.level == 1)].iloc[0]
+    assert row["on/off object after"] == pytest.approx(expected, rel=1e-5)
+    assert row.cells == "16x16"
+    tiny = np.zeros((64, 64), bool)
+    tiny[0, 0] = True  # covers no cell of the coarse levels once shrunk
+    assert table.shape == V.pyramid_object_contrast(full, tiny).shape
+    assert V.pyramid_object_contrast(full, tiny)["on/off object after"].isna().iloc[3]

@@ -131,11 +131,74 @@ def pyramid_energy(trace: FSNetTrace, sample: int = 0) -> dict[str, list[np.ndar
     return out
 
 
+def gate_spread(trace: FSNetTrace) -> pd.DataFrame:
+    """Per stage, what the gates of a full-duplex trace vary with, averaged over the batch.
+
+    Columns: ``channels``; ``spread across channels`` (std over the channels of
+    one frame) and ``spread across frames`` (std over the frames of one channel:
+    NaN for a single frame), both over the two gates together; ``same channel,
+    two gates: mean |difference|``; and ``sorted curves: mean |difference|``
+    (the two gates' value distributions compared, channels ignored). Attention
+    that follows the frame shows as spread across frames.
+    """
+    rows = []
+    for k, st in enumerate(trace.stages):
+        a, m = st.motion_to_appearance, st.appearance_to_motion  # N frames x C channels
+        if a is None or m is None:
+            raise ValueError(f"stage {k} has a gate switched off: gate_spread needs full duplex")
+        both = torch.cat([a, m], 1).float()
+        rows.append(
+            {
+                "stage": k,
+                "channels": a.shape[1],
+                "spread across channels": float(both.std(1).mean()),
+                "spread across frames": float(both.std(0).mean()) if len(both) > 1 else np.nan,
+                "same channel, two gates: mean |difference|": float((a - m).abs().mean()),
+                "sorted curves: mean |difference|": float(
+                    (a.sort(1).values - m.sort(1).values).abs().mean()
+                ),
+            }
+        )
+    return pd.DataFrame(rows).set_index("stage")
+
+
+def pyramid_object_contrast(trace: FSNetTrace, mask: np.ndarray, sample: int = 0) -> pd.DataFrame:
+    """How much brighter each pyramid level is on the object than off it, before and after.
+
+    One row per (pyramid, level): the mean of :func:`pyramid_energy` inside
+    ``mask`` (the object, at the input size, shrunk to the level's cells by
+    area) divided by its mean outside, before and after the BPMs (NaN where the
+    object covers no cell or all). A ratio that grows means the BPMs concentrated
+    that pyramid on the object.
+    """
+    import cv2
+
+    energy = pyramid_energy(trace, sample)
+    rows = []
+    for pyramid in ("F", "G"):
+        for level, (before, after) in enumerate(
+            zip(energy[f"{pyramid} before"], energy[f"{pyramid} after"], strict=True)
+        ):
+            h, w = before.shape
+            inside = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+            inside = inside >= 0.5
+            ratio = [np.nan, np.nan]  # the object covers no cell, or every cell: no contrast
+            if inside.any() and not inside.all():
+                ratio = [
+                    float(e[inside].mean() / max(e[~inside].mean(), 1e-12)) for e in (before, after)
+                ]
+            row = {"pyramid": pyramid, "level": level + 1, "cells": f"{h}x{w}"}
+            rows.append(row | {"on/off object before": ratio[0], "on/off object after": ratio[1]})
+    return pd.DataFrame(rows)
+
+
 __all__ = [
     "EXCHANGE_PANELS",
     "attention_table",
     "attention_vectors",
     "exchange_maps",
+    "gate_spread",
     "pyramid_energy",
+    "pyramid_object_contrast",
     "selective_channels",
 ]

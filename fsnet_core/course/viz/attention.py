@@ -29,7 +29,9 @@ from ...analysis.attention import (
     attention_table,
     attention_vectors,
     exchange_maps,
+    gate_spread,
     pyramid_energy,
+    pyramid_object_contrast,
     selective_channels,
 )
 from ...model import FSNetTrace
@@ -159,17 +161,19 @@ def plot_exchange(
     sample: int = 0,
     title: str | None = None,
     frame: np.ndarray | None = None,
+    min_cells: int = MIN_CELLS,
 ) -> Figure:
     """Rows of channels, columns of :data:`EXCHANGE_PANELS`; one colour scale per row.
 
     ``frame`` (the input, ``H x W x 3``) is drawn first in every row, with the
     stage's cell grid; each row ends with its colour bar. The gated panels carry
     the gate's value for that channel in their titles. Stages whose maps have
-    fewer than :data:`MIN_CELLS` cells per side are refused.
+    fewer than ``min_cells`` cells per side are refused (the paper's model at
+    352 x 352 is drawn down to its 11 x 11 deepest stage, beside the frame).
     """
     import matplotlib.pyplot as plt
 
-    check_readable(trace.stages[stage].appearance.shape, f"stage {stage}")
+    check_readable(trace.stages[stage].appearance.shape, f"stage {stage}", min_cells)
     if channels is None:
         channels = selective_channels(trace, stage, 4, sample)
     channels = list(channels)
@@ -292,11 +296,13 @@ __all__ = [
     "check_readable",
     "exchange_maps",
     "gate_legend",
+    "gate_spread",
     "plot_attention_modes",
     "plot_attention_vectors",
     "plot_exchange",
     "plot_pyramids",
     "pyramid_energy",
+    "pyramid_object_contrast",
     "readable_stages",
     "selective_channels",
 ]
