@@ -73,6 +73,9 @@ def config_overrides() -> dict[str, Any]:
 
     A value that is not a JSON object, or a key that is not a field of
     :class:`~fsnet_core.train.config.TrainConfig` or of its model, raises ``ValueError``.
+    They win over a notebook's own overrides, so set budget fields (``epochs``, ``size``,
+    ``channels``, ``val_max_frames``): a field a notebook varies (``rcam``, ``num_bpm``)
+    set here would make its variants alike.
     """
     text = os.environ.get(CONFIG_ENV, "").strip()
     if not text:
