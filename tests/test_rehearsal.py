@@ -33,6 +33,7 @@ import http.server
 import io
 import json
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -66,7 +67,7 @@ def own_parameters(video: Path) -> dict[str, dict[str, object]]:
         "01_optical_flow": {"USE_RAFT": True, "EPE_CLIPS": 3, "CACHE_SMALL_SET": True},
         "04_training_gpu": {"FLOW_METHOD": "dis", "REAL_EPOCHS": 1},
         "07_your_video": {"VIDEO": str(video), "MAX_FRAMES": 4},
-        "06_attribution": {"IG_STEPS": 2},  # its two IG tables took 2.5 of its 3 minutes
+        "06_attribution": {"IG_STEPS": 2},  # IG over the authors' ResNet-50 streams
     }
 
 
@@ -215,6 +216,7 @@ def mirror(tmp_path_factory, official_reference_state) -> Iterator[dict[str, obj
     yield {"url": f"http://127.0.0.1:{server.server_address[1]}", "requests": server.requests}
     server.shutdown()
     server.server_close()
+    checkpoint.unlink()  # 400 MB: pytest keeps the last three sessions' folders
 
 
 @pytest.fixture(scope="session")
@@ -271,6 +273,7 @@ def rehearsal(mirror, colab_kernel, tmp_path_factory) -> Iterator[dict[str, obje
         for key, value in env.items():
             mp.setenv(key, value)
         yield {"home": home, "video": video(home / "my_video.mp4"), "figures": home / "figures"}
+    shutil.rmtree(torch_home, ignore_errors=True)  # the downloaded checkpoint (400 MB)
 
 
 def printed(notebook: Path) -> str:
