@@ -166,6 +166,17 @@ def check_name_digest(path: str | os.PathLike) -> None:
         )
 
 
+MIRROR_ENV = "FSNET_LAB_MIRROR"
+"""Environment variable naming a mirror: every file is fetched from ``<mirror>/<file name>``."""
+
+
+def mirror_url(filename: str) -> str | None:
+    """``$FSNET_LAB_MIRROR/filename`` when a mirror is set (a firewall, an institution's copy,
+    a test server), else None: the file's own address is used."""
+    base = os.environ.get(MIRROR_ENV, "").strip()
+    return f"{base.rstrip('/')}/{filename}" if base else None
+
+
 def hub_checkpoint_path(url: str) -> Path:
     """Where torch.hub keeps (and torchvision looks for) the file downloaded from ``url``."""
     import torch
@@ -176,7 +187,8 @@ def hub_checkpoint_path(url: str) -> Path:
 def load_hub_weights(url: str, mirror: str | None = None) -> Any:
     """A torchvision weights file by address: from the hub cache, downloaded there if absent.
 
-    Downloads (from ``mirror`` when given) check the digest in the file name;
+    Downloads (from ``mirror`` when given, else from ``$FSNET_LAB_MIRROR`` when set) check
+    the digest in the file name;
     so does every load, including of a file that was already in the cache, and
     the file is loaded with ``weights_only=True``, so no file there can run code.
     Network failures raise OSError; a bad file raises :class:`InputError`.
@@ -188,7 +200,9 @@ def load_hub_weights(url: str, mirror: str | None = None) -> Any:
         target.parent.mkdir(parents=True, exist_ok=True)
         found = NAME_DIGEST.search(target.name)
         torch.hub.download_url_to_file(
-            mirror or url, str(target), hash_prefix=found.group(1) if found else None
+            mirror or mirror_url(target.name) or url,
+            str(target),
+            hash_prefix=found.group(1) if found else None,
         )
     check_name_digest(target)
     return load_weights(target)

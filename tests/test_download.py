@@ -475,3 +475,62 @@ def test_downloaded_pickle_with_code_is_refused(server: FileServer, tmp_path: Pa
     with pytest.raises(InputError, match="could run code"):
         D.download("fsnet-checkpoint", tmp_path, url=server.url("/c.pth"), progress=False)
     assert not (tmp_path / "code-ran").exists() and leftovers(tmp_path) == []
+
+
+# ---------------------------------------------------------------- a mirror for every file
+
+
+def test_mirror_serves_every_asset_by_its_file_name(
+    server: FileServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/mirror/"))  # a trailing slash is fine
+    server.files["/mirror/DAVIS-data.zip"] = davis_zip()
+    root = D.download("davis-2016", tmp_path, progress=False)
+    assert (root / "ImageSets" / "2016" / "val.txt").read_text() == "cows\n"
+    assert server.requests == [("/mirror/DAVIS-data.zip", None)]
+    server.files["/other/d.zip"] = davis_zip()  # an explicit address beats the mirror
+    D.download("davis-2016", tmp_path / "x", url=server.url("/other/d.zip"), progress=False)
+    assert server.requests[-1][0] == "/other/d.zip"
+    assert main(["download", "--list"]) == 0
+    assert f"from {server.url('/mirror/FSNet-UVOS-results.zip')}" in capsys.readouterr().out
+    assert main(["download", "fsnet-testset", "--dest", str(tmp_path), "--quiet"]) == 1
+    assert f"{server.url('/mirror/TestSet.zip')}: the server answered HTTP 404" in (
+        capsys.readouterr().err
+    )
+
+
+def test_mirror_serves_the_authors_checkpoint_into_the_hub_cache(
+    server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One fetcher, one place: ``weights_file`` and ``fsnet download fsnet-checkpoint``."""
+    from fsnet_core.data.pretrained import weights_file
+    from fsnet_core.model.weights import FSNetWeights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    name = FSNetWeights.DAVIS16_ICCV21.file_name
+    server.files[f"/m/{name}"] = _checkpoint_bytes()
+    cache = tmp_path / "torch" / "hub" / "checkpoints"
+    assert get_asset("fsnet-checkpoint").destination() == cache
+    assert main(["download", "fsnet-checkpoint", "--quiet"]) == 0
+    assert (cache / name).read_bytes() == server.files[f"/m/{name}"]
+    assert weights_file(FSNetWeights.DAVIS16_ICCV21, progress=False) == cache / name
+    assert server.requests == [(f"/m/{name}", None)]  # the second call found it in place
+
+
+def test_mirror_serves_torchvision_weights_checked_against_their_name(
+    server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fsnet_core.io import load_hub_weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    data = _checkpoint_bytes()
+    name = f"tiny-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    server.files[f"/m/{name}"] = data
+    state = load_hub_weights(closed_port_url(f"/models/{name}"))  # the own address is dead
+    assert state["w"].tolist() == [0.0, 1.0, 2.0]
+    assert server.requests == [(f"/m/{name}", None)]

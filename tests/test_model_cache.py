@@ -60,6 +60,32 @@ def test_notebook_and_ablation_configs():
     )
 
 
+def test_config_from_the_environment_overrides_both_modes(monkeypatch, capsys):
+    from fsnet_core.course.model_cache import ablation_config, notebook_config
+
+    monkeypatch.setenv("FSNET_LAB_CONFIG", '{"epochs": 1, "size": 48, "channels": 8}')
+    full = notebook_config(False, data="d")
+    assert (full.epochs, full.size, full.model.channels) == (1, 48, 8)
+    smoke = ablation_config(True, data="d", rcam="none")
+    assert (smoke.epochs, smoke.size, smoke.model.rcam) == (1, 48, "none")
+    out = capsys.readouterr().out
+    assert out.count("course model overrides from $FSNET_LAB_CONFIG") == 1  # once a process
+    monkeypatch.setenv("FSNET_LAB_CONFIG", '{"epochs": 1, "epoch": 2}')
+    with pytest.raises(ValueError, match=r"FSNET_LAB_CONFIG: unknown field\(s\) epoch;"):
+        notebook_config(False, data="d")
+    monkeypatch.setenv("FSNET_LAB_CONFIG", "[1]")
+    with pytest.raises(ValueError, match="must be a JSON object"):
+        notebook_config(False, data="d")
+    monkeypatch.setenv("FSNET_LAB_CONFIG", "{epochs: 1}")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        notebook_config(False, data="d")
+
+
+def test_lab_home_moves_the_course_files(monkeypatch, tmp_path):
+    monkeypatch.setenv("FSNET_LAB_HOME", str(tmp_path))
+    assert lab_path("runs", "cache") == tmp_path / "runs" / "cache"
+
+
 def test_lab_path_is_the_checkout_root():
     assert (lab_path() / "pyproject.toml").is_file()
     assert lab_path("runs", "x") == lab_path() / "runs" / "x"

@@ -283,14 +283,17 @@ def closed_port() -> int:
 
 def test_missing_default_checkpoint_offline_gives_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("FSNET_LAB_MIRROR", raising=False)
     (tmp_path / "f").mkdir()
     for i in range(2):
         Image.new("RGB", (32, 24)).save(tmp_path / "f" / f"{i}.png")
     url = f"http://127.0.0.1:{closed_port()}/fsnet.pth"
     code, err = run_cli(capsys, "f", "--out", "out", "--checkpoint-url", url)
     assert code == 1 and len(err.splitlines()) == 1, err
-    target = Path("checkpoints") / "2021-ICCV-FSNet-20epoch-new.pth"
-    assert f"{target}: the authors' checkpoint is missing and could not be downloaded" in err
+    target = tmp_path / "torch" / "hub" / "checkpoints" / "2021-ICCV-FSNet-20epoch-new.pth"
+    assert f"{target}: FSNetWeights.DAVIS16_ICCV21 checkpoint not found" in err
+    assert f"download failed: {url}: could not be reached" in err
     assert "--checkpoint CKPT" in err and "fsnet download fsnet-checkpoint" in err
     assert not target.exists() and not (tmp_path / "out" / "masks").exists()
 
@@ -302,6 +305,7 @@ def test_default_checkpoint_is_downloaded_then_reused(
     served, base = file_server
     (served / "fsnet.pth").write_bytes(checkpoint.read_bytes())
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     folder = discover_sequences(synthetic, split="val")[0].frames[0].parent
     selection = V.Selection(max_frames=2)
     first = V.segment_video(
@@ -309,7 +313,8 @@ def test_default_checkpoint_is_downloaded_then_reused(
         checkpoint_url=f"{base}/fsnet.pth",
     )  # fmt: skip
     assert first.computed == 2
-    assert (tmp_path / "checkpoints" / "2021-ICCV-FSNet-20epoch-new.pth").is_file()
+    cache = tmp_path / "torch" / "hub" / "checkpoints"
+    assert (cache / "2021-ICCV-FSNet-20epoch-new.pth").is_file()  # weights_file's one place
     (served / "fsnet.pth").unlink()  # the second run must not need the server
     again = V.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
     assert again.computed == 2

@@ -79,8 +79,9 @@ def test_a_missing_file_is_fetched_into_the_cache_once(stand_in, tmp_path, monke
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     calls = []
 
-    def fake_download(asset, dest, progress=True):
+    def fake_download(asset, dest, progress=True, url=None, **retrying):
         calls.append((asset.name, dest, progress))
+        assert url is None and set(retrying) == {"retries", "retry_wait"}
         target = dest / asset.target
         dest.mkdir(parents=True)
         shutil.copyfile(path, target)

@@ -12,12 +12,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="download, verify and unpack a dataset, checkpoint or weights file",
         description="Resumable download (run it again after an interruption), checked and "
         "unpacked into the folder layout the loaders read. `fsnet download --list` shows "
-        "every asset, where it comes from and what it becomes.",
+        "every asset, where it comes from and what it becomes. With FSNET_LAB_MIRROR=BASE_URL "
+        "in the environment (a firewall, an institutional mirror) every file is fetched from "
+        "BASE_URL/FILENAME instead of its own address; --url overrides both.",
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="asset name (see --list)")
     p.add_argument("--list", action="store_true", help="list the assets and exit")
     p.add_argument("--dest", type=Path, default=None, help="destination folder")
-    p.add_argument("--url", default=None, help="download from this address instead (a mirror)")
+    p.add_argument(
+        "--url",
+        default=None,
+        help="download from this address instead (see FSNET_LAB_MIRROR for all files)",
+    )
     p.add_argument("--force", action="store_true", help="download again even if present")
     p.add_argument("--keep-archive", action="store_true", help="keep the archive after unpacking")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -26,13 +32,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..data.assets import ASSETS
-    from ..data.download import download
+    from ..data.download import download, source_url
 
     if args.list or not args.name:
         for a in ASSETS:
             where = a.destination(args.dest) / a.target
             print(f"{a.name:28s} {a.description}\n{'':28s} -> {where}  ({a.reads_it})")
-            print(f"{'':28s} from {a.url}")
+            print(f"{'':28s} from {source_url(a)}")
         return 0 if args.list else 2
     path = download(
         args.name,

@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "FSNet and writes OUT/masks/NAME.png, OUT/probs/NAME.png for every frame (the last one "
         "with the negated backward flow), OUT/overlay.mp4 (H.264, plays in browsers) and "
         "OUT/overlay.gif. Without --checkpoint the authors' model is used, downloaded into "
-        "checkpoints/ when missing. Running again keeps the frames already done.",
+        "the torch hub cache when missing ($FSNET_LAB_MIRROR: from a mirror). Running again "
+        "keeps the frames already done.",
     )
     p.add_argument("input", type=Path, metavar="INPUT", help="video file or folder of frames")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")

@@ -11,7 +11,13 @@ its own: whichever comes first pays for the training.
 
 Folders: ``runs/cache/NAME-DIGEST/`` and ``data/synthetic/`` at the root of a
 source checkout (beside ``pyproject.toml``), else under the working
-directory (an installed package, e.g. on Colab).
+directory (an installed package, e.g. on Colab); ``$FSNET_LAB_HOME`` puts
+them elsewhere (the Colab rehearsal keeps the checkout's own untouched).
+
+``$FSNET_LAB_CONFIG`` (a JSON object) overrides fields of every course
+model's configuration, e.g. ``{"epochs": 1, "size": 64, "channels": 8}``: a
+rehearsal of the ``SMOKE = False`` path shrinks the model without editing
+a notebook.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..train.config import TrainConfig
 from .paths import checkout_root
+
+HOME_ENV = "FSNET_LAB_HOME"
+CONFIG_ENV = "FSNET_LAB_CONFIG"
 
 if TYPE_CHECKING:
     from ..train.results import TrainResult
@@ -50,8 +59,44 @@ SMOKE_ABLATION_EPOCHS = 2
 
 
 def lab_path(*parts: str) -> Path:
-    """``parts`` under the checkout root when running from a source checkout, else under ``.``."""
-    return (checkout_root() or Path.cwd()).joinpath(*parts)
+    """``parts`` under ``$FSNET_LAB_HOME`` when set, else under the checkout root when
+    running from a source checkout, else under ``.``."""
+    home = os.environ.get(HOME_ENV)
+    return (Path(home) if home else checkout_root() or Path.cwd()).joinpath(*parts)
+
+
+_announced: set[str] = set()
+
+
+def config_overrides() -> dict[str, Any]:
+    """The fields ``$FSNET_LAB_CONFIG`` (a JSON object) overrides; printed once per process.
+
+    A value that is not a JSON object, or a key that is not a field of
+    :class:`~fsnet_core.train.config.TrainConfig` or of its model, raises ``ValueError``.
+    They win over a notebook's own overrides, so set budget fields (``epochs``, ``size``,
+    ``channels``, ``val_max_frames``): a field a notebook varies (``rcam``, ``num_bpm``)
+    set here would make its variants alike.
+    """
+    text = os.environ.get(CONFIG_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"${CONFIG_ENV} is not valid JSON ({exc}): {text!r}") from None
+    if not isinstance(overrides, dict):
+        raise ValueError(f"${CONFIG_ENV} must be a JSON object of TrainConfig fields: {text!r}")
+    known = set(TrainConfig().to_dict()) | set(TrainConfig().model.to_dict())
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(
+            f"${CONFIG_ENV}: unknown field(s) {', '.join(unknown)}; TrainConfig and its model "
+            f"have {', '.join(sorted(known))}"
+        )
+    if text not in _announced:
+        _announced.add(text)
+        print(f"course model overrides from ${CONFIG_ENV}: {overrides}")
+    return overrides
 
 
 def synthetic_root() -> Path:
@@ -68,10 +113,12 @@ def notebook_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
     ``smoke`` training preset as it stands (minutes on a GPU, tens on a CPU), which
     reaches a better validation J. ``overrides`` change any
     :class:`~fsnet_core.train.config.TrainConfig` field, or of its model
-    (``rcam=...`` for a variant).
+    (``rcam=...`` for a variant); ``$FSNET_LAB_CONFIG`` (see :func:`config_overrides`)
+    goes on top of both.
     """
     base = dict(SMOKE_MODEL) if smoke else {"threads": None}
     base.update(overrides)
+    base.update(config_overrides())
     base.setdefault("data", str(synthetic_root()))
     # A bar while the course model trains (tqdm.auto: a widget in Jupyter and on Colab, text
     # elsewhere); not part of the cache key.
@@ -124,11 +171,14 @@ def train_or_load(
 
 
 __all__ = [
+    "CONFIG_ENV",
+    "HOME_ENV",
     "SMOKE_ABLATION_EPOCHS",
     "SMOKE_MODEL",
     "ablation_config",
     "cached_run_dir",
     "config_key",
+    "config_overrides",
     "lab_path",
     "notebook_config",
     "synthetic_root",

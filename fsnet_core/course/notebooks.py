@@ -168,11 +168,14 @@ def execute_notebook(
     figures_dir: str | os.PathLike | None = None,
     timeout: float | None = None,
     progress: bool = False,
+    kernel: str | None = None,
 ) -> NotebookRun:
     """Run ``notebook`` with ``SMOKE=smoke`` (plus ``parameters``); write the executed copy.
 
     The kernel starts in the notebook's folder with ``$FSNET_FIGURES_DIR`` set
     to ``figures_dir`` when given. ``timeout`` limits each cell (seconds).
+    ``kernel`` names another kernel spec (e.g. another Python's, as the Colab
+    rehearsal does); by default this interpreter's (:func:`ensure_kernel`).
     Raises :class:`NotebookFailed` on the first error.
     """
     pm = require("papermill", "Running notebooks (fsnet run-all, make run)")
@@ -185,7 +188,7 @@ def execute_notebook(
     out.mkdir(parents=True, exist_ok=True)
     output = out / notebook.name
     params = {"SMOKE": smoke, **(parameters or {})}
-    kernel = ensure_kernel()
+    kernel = kernel or ensure_kernel()
     # OpenMP threads that spin while waiting make torch many times slower when the cores
     # are shared (two busy processes on two cores); passive waiting costs nothing alone.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -22,6 +22,8 @@ from ..model.weights import FSNetWeights
 
 FSNET_README = "https://github.com/GewelsJI/FSNet#3-usage"
 DRIVE_DOWNLOAD = "https://drive.google.com/uc?export=download&id={}"
+# ``default_dest`` of files kept in the torch hub cache (``$TORCH_HOME/hub/checkpoints``).
+HUB_CACHE = "<torch hub cache>"
 
 
 def drive_url(file_id: str) -> str:
@@ -56,7 +58,8 @@ class Asset:
     ``kind`` is ``"archive"`` (unpacked into the folder ``target``),
     ``"file"`` (kept as ``target``) or ``"torch-weights"`` (a file for the
     torch hub cache, where torchvision finds it). ``target`` is relative to
-    the destination folder, whose default is ``default_dest``.
+    the destination folder, whose default is ``default_dest`` (:data:`HUB_CACHE`:
+    the torch hub cache, as for the authors' checkpoint).
     """
 
     name: str
@@ -83,6 +86,10 @@ class Asset:
             from ..flow import torch_hub_checkpoint
 
             return torch_hub_checkpoint(self.url).parent
+        if self.default_dest == HUB_CACHE:
+            import torch
+
+            return Path(torch.hub.get_dir()) / "checkpoints"
         return Path(self.default_dest)
 
     @property
@@ -128,9 +135,9 @@ ASSETS: tuple[Asset, ...] = (
         filename=_CHECKPOINT.file_name,
         kind="file",
         target=_CHECKPOINT.file_name,
-        reads_it="fsnet_core.fsnet(weights=FSNetWeights.DAVIS16_ICCV21), load_model, "
-        "load_official_weights (official key layout)",
-        default_dest="checkpoints",
+        reads_it="fsnet_core.fsnet(weights=FSNetWeights.DAVIS16_ICCV21), fsnet segment, "
+        "load_model, load_official_weights (official key layout)",
+        default_dest=HUB_CACHE,  # where FSNetWeights.default_path() looks, as torchvision does
     ),
     Asset(
         name="fsnet-testset",

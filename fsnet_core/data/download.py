@@ -35,7 +35,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..io import InputError, load_weights, mkdtemp_honouring_umask, sha256_of
+from ..io import InputError, load_weights, mirror_url, mkdtemp_honouring_umask, sha256_of
 from .assets import Asset, get_asset
 
 CHUNK = 1 << 20
@@ -423,6 +423,11 @@ def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
 # ---------------------------------------------------------------- the entry point
 
 
+def source_url(asset: Asset, url: str | None = None) -> str:
+    """Where ``asset`` is fetched from: ``url`` if given, else the mirror if set, else its own."""
+    return url or mirror_url(asset.filename) or asset.url
+
+
 def download(
     asset: Asset | str,
     dest: str | os.PathLike | None = None,
@@ -439,7 +444,9 @@ def download(
 
     ``asset`` is a registry entry or its name; ``dest`` the destination folder
     (default: the asset's, e.g. ``data/`` or the torch hub cache); ``url``
-    replaces the registry's address (a mirror, or a test server). An existing
+    replaces the registry's address (a mirror, or a test server); without it,
+    ``$FSNET_LAB_MIRROR`` (:data:`fsnet_core.io.MIRROR_ENV`), when set, serves every
+    asset as ``<mirror>/<asset.filename>``. An existing
     result is kept unless ``force``: an unpacked folder as it is, a single file
     only once :func:`verify` passes (otherwise an error names it). A file saved
     by hand as ``dest/FILENAME`` is verified and used instead of downloading.
@@ -456,7 +463,7 @@ def download(
         if force:
             part.unlink(missing_ok=True)
         fetch(
-            url or asset.url,
+            source_url(asset, url),
             part,
             retries=retries,
             retry_wait=retry_wait,

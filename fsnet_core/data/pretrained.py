@@ -20,11 +20,20 @@ from .download import DownloadError, download
 
 
 def weights_file(
-    weights: FSNetWeights | str, path: str | Path | None = None, progress: bool = True
+    weights: FSNetWeights | str,
+    path: str | Path | None = None,
+    progress: bool = True,
+    *,
+    url: str | None = None,
+    retries: int = 2,
+    retry_wait: float = 1.0,
 ) -> Path:
     """The local checkpoint of ``weights``: ``path`` if given (never downloaded), else the
-    cached file, downloaded first when missing. Offline, a one-line :class:`WeightsNotFound`
-    says which file to put where."""
+    cached file (:meth:`FSNetWeights.default_path`, the torch hub cache), downloaded first
+    when missing: from ``url`` if given, else ``$FSNET_LAB_MIRROR`` if set, else the
+    authors' address. The one fetcher of the authors' checkpoint (``fsnet segment``,
+    ``fsnet download fsnet-checkpoint`` and the notebooks all use this place). Offline, a
+    one-line :class:`WeightsNotFound` says which file to put where, and why it failed."""
     weights = FSNetWeights.verify(weights)
     if path is not None:
         return Path(path)  # read as given: a missing file is reported when it is loaded
@@ -32,9 +41,17 @@ def weights_file(
     if file.is_file():
         return file
     try:
-        return download(get_asset(weights.meta["asset"]), file.parent, progress=progress)
+        return download(
+            get_asset(weights.meta["asset"]),
+            file.parent,
+            url=url,
+            progress=progress,
+            retries=retries,
+            retry_wait=retry_wait,
+        )
     except DownloadError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        lines = str(exc).splitlines()
+        reason = " ".join(lines[0].split()) if lines else type(exc).__name__
         message = f"{weights.missing_message(file)}; download failed: {reason}"
         raise WeightsNotFound(message) from exc
 

@@ -518,6 +518,21 @@ def _default_flow(device: torch.device) -> str:
     return "raft-small" if device.type == "cuda" else "dis"
 
 
+def authors_checkpoint(url: str | None = None, progress: bool = True) -> Path:
+    """The authors' checkpoint, downloaded into the torch hub cache first if missing.
+
+    Offline, the one-line :class:`~fsnet_core.model.weights.WeightsNotFound` also
+    names the way round: a checkpoint of one's own.
+    """
+    from ..data.pretrained import weights_file
+    from ..model.weights import FSNetWeights, WeightsNotFound
+
+    try:
+        return weights_file(FSNetWeights.DAVIS16_ICCV21, progress=progress, url=url)
+    except WeightsNotFound as exc:
+        raise WeightsNotFound(f"{exc}; or pass --checkpoint CKPT (model=...)") from exc
+
+
 def segment_video(
     source: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -544,7 +559,7 @@ def segment_video(
     """
     from tqdm.auto import tqdm
 
-    from .checkpoints import default_checkpoint, trained_size
+    from .checkpoints import trained_size
 
     start_time = time.perf_counter()
     selection = selection or Selection()
@@ -553,7 +568,7 @@ def segment_video(
         raise InputError(out, "output path exists and is not a folder")
     check_source(source)  # before any download
     if model is None:
-        model = default_checkpoint(url=checkpoint_url, progress=progress)
+        model = authors_checkpoint(checkpoint_url, progress)
     if isinstance(model, (str, os.PathLike)):
         if not Path(model).is_file():
             raise InputError(model, "checkpoint file not found")
