@@ -75,7 +75,6 @@ def colab_installed(colab_python, tmp_path_factory) -> dict[str, object]:
     """Run the set-up cell in its Colab branch; the freezes before and after, and its output."""
     fake = tmp_path_factory.mktemp("fake-colab")
     (fake / "google" / "colab").mkdir(parents=True)
-    (fake / "google" / "__init__.py").write_text("")
     (fake / "google" / "colab" / "__init__.py").write_text('"""Stand-in: this is Colab."""\n')
     before = freeze(colab_python)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

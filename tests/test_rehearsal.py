@@ -12,7 +12,10 @@ torchvision's format (a random ``raft_small()`` state dict) and a short mp4.
 
 The kernel is the Colab-versions environment of ``tests/colab_env.py`` with this checkout
 installed by the set-up cell's Colab branch (papermill runs from the dev environment with
-a kernel spec pointing at that Python), so what breaks on Colab's versions breaks here.
+a kernel spec pointing at that Python), so what breaks on Colab's versions breaks here. The
+kernel sees a stand-in ``google.colab``, so the notebooks take their Colab branches: the
+set-up cell's install (pip finds the package in place) and notebook 05's extras, which pip
+installs from a local wheelhouse standing in for PyPI (``PIP_NO_INDEX``).
 The course model is shrunk through ``FSNET_LAB_CONFIG``, the real-video sections through
 ``REAL_SIZE``/``REAL_SEQUENCES``/``REAL_FRAMES``, claims only report
 (``FSNET_LAB_CLAIMS=report``: random weights cannot meet claims about trained behaviour,
@@ -225,11 +228,17 @@ def colab_kernel(colab_installed, colab_python, tmp_path_factory) -> str:
     done = subprocess_run([str(colab_python), "-c", "import ipykernel, fsnet_core"])
     assert done.returncode == 0, f"the Colab environment cannot run a kernel:\n{done.stderr}"
     specs = tmp_path_factory.mktemp("jupyter")
+    # ``google.colab`` importable, so every Colab branch runs; ``google`` stays a namespace
+    # package (no __init__.py), as on Colab, so ``google.protobuf`` is still found
+    fake = specs / "fake-colab"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "colab" / "__init__.py").write_text('"""Stand-in: this is Colab."""\n')
     spec = {
         "argv": [str(colab_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (Colab's versions)",
         "language": "python",
-        "env": {"PYTHONPATH": ""},  # the installed package, not this checkout's folder
+        # the installed package, not this checkout's folder; and Colab's module
+        "env": {"PYTHONPATH": str(fake)},
     }
     (specs / "kernels" / "colab-rehearsal").mkdir(parents=True)
     (specs / "kernels" / "colab-rehearsal" / "kernel.json").write_text(json.dumps(spec))
@@ -289,6 +298,9 @@ def rehearsal(mirror, colab_kernel, wheelhouse, tmp_path_factory) -> Iterator[di
         "IPYTHONDIR": str(ipython),
         "JUPYTER_PATH": colab_kernel,
         "MPLBACKEND": "agg",
+        # The set-up cell's install: the package is there already (``colab_installed`` ran
+        # that cell's Colab branch from this checkout), so pip only confirms it.
+        "FSNET_LAB_SOURCE": "fsnet-lab",
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(wheelhouse),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
