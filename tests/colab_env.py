@@ -12,6 +12,7 @@ run). ``FSNET_COLAB_ENV_DIR`` puts it elsewhere.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -66,8 +67,25 @@ def colab_python() -> Path:
             + ["-r", str(RUNTIME)]
         )
         assert done.returncode == 0, f"could not build Colab's environment:\n{done.stderr[-3000:]}"
+        (env / "baseline.json").write_text(json.dumps(freeze(python), indent=1))
         (env / ".complete").touch()
+    restore_baseline(python)
     return python
+
+
+def restore_baseline(python: Path) -> None:
+    """Uninstall what was added to the environment since it was built (a notebook's extras,
+    installed by the rehearsal as on Colab), so every session starts from Colab's packages.
+    The set-up cell's own install (``fsnet-lab``) is redone by ``colab_installed``."""
+    baseline_file = python.parent.parent / "baseline.json"
+    if not baseline_file.is_file():  # built before baselines were kept: record it now
+        baseline_file.write_text(json.dumps(freeze(python), indent=1))
+        return
+    baseline = json.loads(baseline_file.read_text())
+    added = sorted(set(freeze(python)) - set(baseline) - {"fsnet-lab"})
+    if added:
+        done = run([str(python), "-m", "pip", "uninstall", "-y", "-q", *added])
+        assert done.returncode == 0, f"could not restore Colab's environment:\n{done.stderr}"
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from colab_env import restore_baseline
 from PIL import Image
 
 from fsnet_core.course.notebooks import NotebookFailed, execute_notebook, find_notebooks
@@ -199,7 +200,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def mirror(tmp_path_factory, official_reference_state) -> Iterator[dict[str, object]]:
     """The loopback mirror with every stand-in; yields its address, folder and request log."""
     from fsnet_core.model.weights import FSNetWeights
@@ -276,9 +277,14 @@ def wheelhouse(colab_python) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def rehearsal(mirror, colab_kernel, wheelhouse, tmp_path_factory) -> Iterator[dict[str, object]]:
-    """The environment of a Colab session without internet, everything under tmp."""
+@pytest.fixture(scope="module")
+def rehearsal(
+    mirror, colab_kernel, wheelhouse, colab_python, tmp_path_factory
+) -> Iterator[dict[str, object]]:
+    """The environment of a Colab session without internet, everything under tmp.
+
+    Module-scoped: its variables (a shrunk course model, claims that only report, another
+    lab home, dead proxies) are gone before any other test module runs."""
     home = tmp_path_factory.mktemp("lab")
     torch_home = home / "torch"
     raft = raft_standin(torch_home)
@@ -313,6 +319,7 @@ def rehearsal(mirror, colab_kernel, wheelhouse, tmp_path_factory) -> Iterator[di
             mp.setenv(key, value)
         yield {"home": home, "video": video(home / "my_video.mp4"), "figures": home / "figures"}
     shutil.rmtree(torch_home, ignore_errors=True)  # the downloaded checkpoint (400 MB)
+    restore_baseline(colab_python)  # 05's extras out again: the environment is Colab's
 
 
 def printed(notebook: Path) -> str:
