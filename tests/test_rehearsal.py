@@ -318,7 +318,8 @@ def rehearsal(
         for key, value in env.items():
             mp.setenv(key, value)
         yield {"home": home, "video": video(home / "my_video.mp4"), "figures": home / "figures"}
-    shutil.rmtree(torch_home, ignore_errors=True)  # the downloaded checkpoint (400 MB)
+    for big in (torch_home, home / "data", home / "runs", home / "results"):
+        shutil.rmtree(big, ignore_errors=True)  # GBs; pytest keeps its last three sessions
     restore_baseline(colab_python)  # 05's extras out again: the environment is Colab's
 
 
