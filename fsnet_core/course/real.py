@@ -32,6 +32,7 @@ from ..data.layouts import DAVIS_RESOLUTION
 from ..data.pretrained import fsnet
 from ..data.samples import Sample, load_samples
 from ..data.synthetic import TARGET
+from ..flow import default_method
 from ..io import InputError, atomic_write
 from ..model import FSNet, FSNetWeights
 from ..model.inputs import PAPER_SIZE
@@ -62,8 +63,8 @@ def skipped_message(what: str) -> str:
 
 
 def default_flow_method(device: str | torch.device) -> str:
-    """RAFT (small) where a GPU runs it in milliseconds, DIS on a CPU (no weights, fast)."""
-    return "raft-small" if torch.device(device).type == "cuda" else "dis"
+    """The flow a real-video section computes on ``device`` (the package's one choice)."""
+    return default_method(device)
 
 
 def authors_model(device: str | torch.device = "cpu", progress: bool = True) -> FSNet:
@@ -217,7 +218,7 @@ def real_samples(
 ) -> list[Sample]:
     """``frames`` frames of each chosen val sequence at ``size``, as the model sees them
     (see :func:`real_video` and :meth:`RealVideo.samples`)."""
-    return real_video(root, sequences, flow_method, device).samples(frames, size)
+    return real_video(root, sequences, flow_method, device).samples(frames, size, device)
 
 
 __all__ = [

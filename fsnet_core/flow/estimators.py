@@ -227,6 +227,11 @@ class RAFTEstimator(FlowEstimator):
         return out
 
 
+def default_method(device: str | torch.device) -> str:
+    """RAFT (small) where a GPU runs it in milliseconds, DIS on a CPU (no weights, fast)."""
+    return "raft-small" if torch.device(device).type == "cuda" else "dis"
+
+
 def make_estimator(method: str = "dis", device: str | torch.device | None = None) -> FlowEstimator:
     """The estimator for ``method`` (one of :data:`METHODS`); ``device`` matters for RAFT only."""
     if method == "dis":

@@ -56,7 +56,7 @@ import torch
 
 from ..data.layouts import IMAGE_EXTS, read_image
 from ..data.transforms import PairTransform
-from ..flow import flow_to_color, make_estimator, write_png
+from ..flow import default_method, flow_to_color, make_estimator, write_png
 from ..io import InputError, atomic_write
 from ..model.inputs import PAPER_SIZE
 from .predictor import FSNetPredictor
@@ -514,10 +514,6 @@ class FrameOutputs:
         self.overlay.add(tint(frame.rgb, mask))
 
 
-def _default_flow(device: torch.device) -> str:
-    return "raft-small" if device.type == "cuda" else "dis"
-
-
 def authors_checkpoint(url: str | None = None, progress: bool = True) -> Path:
     """The authors' checkpoint, downloaded into the torch hub cache first if missing.
 
@@ -584,7 +580,7 @@ def segment_video(
         )
     video_fps, frames = open_frames(source, fps)
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    estimator = make_estimator(flow or _default_flow(target), device=target)
+    estimator = make_estimator(flow or default_method(target), device=target)
     summary = SegmentSummary(out, size=size)
 
     outputs = FrameOutputs(
