@@ -142,6 +142,37 @@ def _server(cmd: list[str], port: int, env: dict[str, str], log: Path) -> Iterat
             proc.kill()
 
 
+# On connecting to a kernel, a widget manager asks it which widgets exist (ipywidgets 8: a
+# ``request_states`` on its control comm, answered by ``update_states``; the classic
+# Notebook's widgetsnbextension 3.x with ipywidgets 7: ``comm_info_request``) and opens a
+# second comm to each one it does not know yet. Cells run before that answer make widgets the
+# manager then fetches twice, and their views stay hidden (CI saw one, two or all three
+# explorers missing). A student opening a notebook waits that fraction of a second; so does
+# the test, by watching for the answer on the kernel's websocket.
+RESTORE_ANSWERS = ("comm_info_reply", "update_states")
+
+
+def _watch_widget_restore(page) -> list[float]:
+    """Start watching (before the page opens); the list fills when the answer arrives."""
+    answered: list[float] = []
+
+    def on_frame(frame: str | bytes) -> None:
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+        if any(answer in text for answer in RESTORE_ANSWERS):
+            answered.append(time.monotonic())
+
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    return answered
+
+
+def _wait_for_widget_restore(page, answered: list[float]) -> None:
+    deadline = time.monotonic() + 240
+    while not answered and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    if not answered:
+        pytest.fail(f"no answer to the widget manager on the websocket: {RESTORE_ANSWERS}")
+
+
 class Front:
     """What differs between JupyterLab 4 (ipywidgets 8) and classic Notebook 6.5 (7.7)."""
 
@@ -158,6 +189,7 @@ class Lab(Front):
         super().__init__("lab", ".noUi-handle")
 
     def open_and_run(self, page, base: str, notebook: str) -> None:
+        restored = _watch_widget_restore(page)
         page.goto(f"{base}/lab/tree/{notebook}?token={TOKEN}", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=240_000)
         # Run All before the kernel is idle opens a kernel dialog and runs nothing.
@@ -167,6 +199,7 @@ class Lab(Front):
             ".some(e => e.textContent.includes('Idle'))",
             timeout=240_000,
         )
+        _wait_for_widget_restore(page, restored)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.get_by_text("Run All Cells", exact=True).click()
 
@@ -176,12 +209,14 @@ class Classic(Front):
         super().__init__("classic", ".ui-slider-handle")
 
     def open_and_run(self, page, base: str, notebook: str) -> None:
+        restored = _watch_widget_restore(page)
         page.goto(f"{base}/notebooks/{notebook}?token={TOKEN}", wait_until="domcontentloaded")
         page.wait_for_function(
             "window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && "
             "Jupyter.notebook.kernel.is_connected()",
             timeout=240_000,
         )
+        _wait_for_widget_restore(page, restored)
         page.evaluate("Jupyter.notebook.execute_all_cells()")
 
 
@@ -266,8 +301,11 @@ def _wait_for_explorer(page, explorer: str, errors: list[str]) -> None:
     except PlaywrightTimeout:
         outputs = page.locator(".output_area, .jp-OutputArea-output").all_inner_texts()
         printed = "\n---\n".join(text.strip()[-1500:] for text in outputs if text.strip())
+        hidden = page.locator(".jupyter-widgets-view[style*='display: none']").count()
+        page.screenshot(path=str(SHOTS / f"missing-{explorer}.png"), full_page=True)
         pytest.fail(
-            f"the {explorer} explorer showed no picture in 300 s.\n"
+            f"the {explorer} explorer showed no picture in 300 s "
+            f"({hidden} widget outputs left hidden by the widget manager).\n"
             f"cell outputs:\n{printed or '(none)'}\nbrowser console errors: {errors}"
         )
 
