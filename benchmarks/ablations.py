@@ -30,11 +30,16 @@ where it stopped: finished rows are skipped, and an interrupted training run
 resumes from its ``last.pt``. ``--table`` prints the mean and spread per
 variant into ``benchmarks/results/ablations.md``.
 
+Runs in parallel (one worker per core) each write their own file with
+``--results``; ``--merge`` then adds their rows to the main table (a
+(variant, seed) already there is kept) and re-makes the summary.
+
 Usage::
 
     python benchmarks/ablations.py [--seeds 0 1 2] [--only full rcam ...]
         [--runs runs/ablations] [--results benchmarks/results/ablations.csv]
     python benchmarks/ablations.py --table
+    python benchmarks/ablations.py --merge worker-a.csv worker-b.csv
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +93,23 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return []
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
+
+
+def merge_rows(rows: list[dict], others: list[dict]) -> list[dict]:
+    """``rows`` plus the (variant, seed) pairs of ``others`` they lack, seed-major in table order.
+
+    Seed-major order is the order one worker trains in, so a merged table reads like
+    one made by a single run.
+    """
+    have = {(r["variant"], int(r["seed"])) for r in rows}
+    merged = list(rows)
+    for row in others:
+        key = (row["variant"], int(row["seed"]))
+        if key not in have:
+            have.add(key)
+            merged.append(row)
+    order = list(VARIANTS)
+    return sorted(merged, key=lambda r: (int(r["seed"]), order.index(r["variant"])))
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
@@ -156,7 +179,8 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
         "# Ablations on the synthetic set (smoke budget)",
         "",
         "Mean +- standard deviation over seeds (sample std, n - 1). Made by",
-        "`python benchmarks/ablations.py`; one row per run in `ablations.csv`.",
+        "`python benchmarks/ablations.py` (or by workers in parallel, merged with `--merge`);",
+        "one row per run in `ablations.csv`.",
         "",
         "| variant | paper | table | seeds | final J | final F | S | MAE | look-alike | mover |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -173,7 +197,8 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
             return f"{values.mean():.3f} +- {values.std(ddof=1):.3f}"
 
         lines.append(
-            f"| {name} | {variant.label} | {variant.table} | {len(mine)} | {cell('final_J')} | "
+            f"| {name} | {markdown_cell(variant.label)} | {variant.table} | {len(mine)} | "
+            f"{cell('final_J')} | "
             f"{cell('final_F')} | {cell('S')} | {cell('MAE')} | {cell('look-alike')} | "
             f"{cell('mover')} |"
         )
@@ -184,8 +209,18 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
             f"{len(rows)} runs, {sum(walls) / 3600:.1f} h of training in all "
             f"({np.mean(walls):.0f} s each on average); torch {rows[-1]['torch']}, "
             f"{rows[-1]['machine']}.",
+            "",
+            "The commands that trained the rows (how many rows each):",
+            "",
         ]
+        commands = Counter(r["command"] for r in rows)
+        lines += [f"- `{command}` ({count})" for command, count in commands.items()]
     return "\n".join(lines) + "\n"
+
+
+def markdown_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (a bare ``|`` would start a new column)."""
+    return text.replace("|", "\\|")
 
 
 def main() -> None:
@@ -195,9 +230,19 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs/ablations"))
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--table", action="store_true", help="only write the summary table")
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", metavar="CSV", help="add these files' rows, then --table"
+    )
     args = parser.parse_args()
     command = "python benchmarks/ablations.py " + " ".join(sys.argv[1:])
-    if not args.table:
+    if args.merge:
+        rows = read_rows(args.results)
+        for other in args.merge:
+            if not other.exists():
+                parser.error(f"{other}: no such results file")
+            rows = merge_rows(rows, read_rows(other))
+        write_rows(args.results, rows)
+    elif not args.table:
         for seed in args.seeds:  # seed-major: every variant gets a first point early
             for variant in args.only:
                 rows = read_rows(args.results)
