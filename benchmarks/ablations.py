@@ -20,7 +20,8 @@ variant                   what changes (paper's name)
 ``m2a_enrich``            App. <= Mo. RCAM, (App.+Mo.) <= Mo. BPM (Table 5, row 4)
 ========================  ==========================================================
 
-Each (variant, seed) is one row of ``benchmarks/results/ablations.csv``:
+Each (variant, seed) is one row of ``fsnet_core/course/results/ablations.csv``
+(package data: notebooks 02 and 03 read it wherever the package is installed):
 final and best val J and F at 96 x 96 (as training validates), S-alpha and
 MAE of the val probability maps (the paper's Table 3-5 metrics, scored by
 ``fsnet_core.metrics.vsod`` on every val frame), the share of each hazard
@@ -37,7 +38,7 @@ Runs in parallel (one worker per core) each write their own file with
 Usage::
 
     python benchmarks/ablations.py [--seeds 0 1 2] [--only full rcam ...]
-        [--runs runs/ablations] [--results benchmarks/results/ablations.csv]
+        [--runs runs/ablations] [--results fsnet_core/course/results/ablations.csv]
     python benchmarks/ablations.py --table
     python benchmarks/ablations.py --merge worker-a.csv worker-b.csv
 """
@@ -57,6 +58,7 @@ import numpy as np
 import torch
 
 from fsnet_core.analysis.hazards import region_hit_rates
+from fsnet_core.course.ablation_results import results_path
 from fsnet_core.data.samples import load_samples
 from fsnet_core.data.synthetic import REGION_SHORT_NAMES
 from fsnet_core.io import atomic_write
@@ -67,7 +69,8 @@ from fsnet_core.train.data import data_root
 from fsnet_core.train.stages import stage_inputs
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "ablations.csv"
+RESULTS = results_path()
+SUMMARY = HERE / "results" / "ablations.md"
 FIELDS = [
     "variant",
     "seed",
@@ -180,7 +183,7 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
         "",
         "Mean +- standard deviation over seeds (sample std, n - 1). Made by",
         "`python benchmarks/ablations.py` (or by workers in parallel, merged with `--merge`);",
-        "one row per run in `ablations.csv`.",
+        "one row per run in `fsnet_core/course/results/ablations.csv`.",
         "",
         "| variant | paper | table | seeds | final J | final F | S | MAE | look-alike | mover |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -253,7 +256,8 @@ def main() -> None:
                 write_rows(args.results, read_rows(args.results) + [row])
                 print({k: row[k] for k in FIELDS[:7]}, flush=True)
     table = summary_markdown(read_rows(args.results))
-    path = args.results.with_suffix(".md")
+    # A worker's own file (--results elsewhere) gets its summary beside it.
+    path = SUMMARY if args.results.resolve() == RESULTS else args.results.with_suffix(".md")
     with atomic_write(path) as tmp:
         Path(tmp).write_text(table)
     print(table)

@@ -85,3 +85,18 @@ def test_figure_has_one_row_per_table_and_marks_missing_variants(partial):
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "n=3" in texts and "n=1" in texts and "not run yet" in texts
     assert fig.axes[0].get_legend() is not None  # the live point is labelled
+
+
+def test_the_committed_table_is_found_wherever_the_course_runs(tmp_path, monkeypatch):
+    """The table is package data: a lab home or a working folder elsewhere does not hide it."""
+    monkeypatch.setenv("FSNET_LAB_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    results = ar.load_results()
+    assert ar.results_path().is_file()
+    assert (ar.seeds_per_variant(results) >= 3).all()
+
+
+def test_seeds_per_variant_counts_every_variant_and_zero_for_one_not_run(partial):
+    counts = ar.seeds_per_variant(partial)
+    assert list(counts.index) == list(VARIANTS)
+    assert (counts["full"], counts["motion"], counts["appearance"], counts["rcam"]) == (3, 3, 1, 0)

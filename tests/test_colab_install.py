@@ -57,6 +57,21 @@ def test_setup_cell_installs_and_changes_none_of_colabs_packages(colab_installed
     assert "device: CPU" in str(colab_installed["output"])
 
 
+def test_the_installed_package_carries_the_ablation_table(colab_installed, colab_python, tmp_path):
+    """Notebooks 02 and 03 plot the committed ablation rows on Colab, where no checkout exists."""
+    script = (
+        "from fsnet_core.course import ablation_results as ar\n"
+        "print(ar.results_path())\n"
+        "print(ar.seeds_per_variant(ar.load_results()).min())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FSNET_LAB_HOME")}
+    done = run([str(colab_python), "-c", script], cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    where, fewest = done.stdout.split()
+    assert "site-packages" in where, f"the table was read from {where}, not the installed package"
+    assert int(fewest) >= 3
+
+
 def test_pip_check_is_clean_after_the_install(colab_installed, colab_python):
     check = run([str(colab_python), "-m", "pip", "check"])
     assert check.returncode == 0, check.stdout + check.stderr

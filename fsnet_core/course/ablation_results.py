@@ -2,7 +2,9 @@
 
 ``benchmarks/ablations.py`` trains every variant of the paper's Tables 3-5
 (``fsnet_core.train.ablations.VARIANTS``) with several seeds and appends one
-row per (variant, seed) to ``benchmarks/results/ablations.csv``. The table
+row per (variant, seed) to ``fsnet_core/course/results/ablations.csv``. The
+table ships inside the package, so notebooks 02 and 03 find it wherever they
+run (a checkout, ``$FSNET_LAB_HOME``, a pip install on Colab). It
 may be partly filled (the runs take hours): every function here reports how
 many seeds each variant has, and :mod:`.claims` makes no verdict about a
 variant with fewer than ``MIN_SEEDS`` of them.
@@ -22,7 +24,6 @@ from ..io import InputError
 from ..train.ablations import VARIANTS
 from . import paper
 from .claims import MIN_SEEDS, Comparison, compare_seeds
-from .model_cache import lab_path
 
 # The variants of each of the paper's tables, in the paper's row order.
 TABLES: dict[str, list[str]] = {
@@ -40,8 +41,8 @@ METRICS = ("final_J", "best_J", "final_F", "S", "MAE", "look-alike", "mover")
 
 
 def results_path() -> Path:
-    """Where the benchmark writes its table (in a source checkout)."""
-    return lab_path("benchmarks", "results", "ablations.csv")
+    """The committed table: package data, next to this module (the benchmark's default output)."""
+    return Path(__file__).resolve().parent / "results" / "ablations.csv"
 
 
 def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -124,9 +125,15 @@ def lessons(results: pd.DataFrame, which: str, metric: str = "final_J") -> list[
     return [compare(results, a, b, metric) for a, b in LESSONS[which]]
 
 
+def seeds_per_variant(results: pd.DataFrame) -> pd.Series:
+    """How many seeds each variant of ``VARIANTS`` has (0 for a variant not run yet)."""
+    counts = results.groupby("variant").seed.nunique()
+    return counts.reindex(list(VARIANTS), fill_value=0).astype(int)
+
+
 def seed_counts(results: pd.DataFrame) -> str:
     """One line: how many seeds each variant has, and which have too few for a verdict."""
-    counts = {v: int(results[results.variant == v].seed.nunique()) for v in VARIANTS}
+    counts = seeds_per_variant(results).to_dict()
     few = [v for v, n in counts.items() if n < MIN_SEEDS]
     text = ", ".join(f"{v} {n}" for v, n in counts.items())
     if few:
@@ -221,6 +228,7 @@ __all__ = [
     "plot_ablations",
     "results_path",
     "seed_counts",
+    "seeds_per_variant",
     "summarise",
     "values_of",
 ]
