@@ -10,6 +10,7 @@ stops the run with the notebook's name and the failing cell.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..extras import require
+from .openmp import choose_wait_policy
 from .paths import CHECKOUT
 from .viz import FIGURES_ENV
 
@@ -189,9 +191,7 @@ def execute_notebook(
     output = out / notebook.name
     params = {"SMOKE": smoke, **(parameters or {})}
     kernel = kernel or ensure_kernel()
-    # OpenMP threads that spin while waiting make torch many times slower when the cores
-    # are shared (two busy processes on two cores); passive waiting costs nothing alone.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    kernel_wait_policy()
     previous = os.environ.get(FIGURES_ENV)
     if figures_dir is not None:
         os.environ[FIGURES_ENV] = str(Path(figures_dir).resolve())
@@ -219,6 +219,12 @@ def execute_notebook(
     return NotebookRun(notebook.stem, notebook, output, time.perf_counter() - start)
 
 
+@functools.cache
+def kernel_wait_policy() -> str:
+    """Choose once per process how the kernels' OpenMP threads wait (:mod:`.openmp`); say so."""
+    return choose_wait_policy()
+
+
 def run_all(
     only: Sequence[str] | None = None,
     *,
@@ -236,6 +242,8 @@ def run_all(
     notebooks = select_notebooks(find_notebooks(folder), only)
     if not notebooks:
         raise ValueError(f"no notebooks in {Path(folder) if folder else NOTEBOOK_DIR}")
+    if report:
+        report(kernel_wait_policy())
     runs = []
     for notebook in notebooks:
         if report:
@@ -285,6 +293,7 @@ __all__ = [
     "ensure_kernel",
     "execute_notebook",
     "find_notebooks",
+    "kernel_wait_policy",
     "run_all",
     "select_notebooks",
     "timing_table",
