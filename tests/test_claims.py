@@ -89,12 +89,13 @@ def test_a_difference_far_beyond_the_seed_spread_exceeds_noise():
     assert c.measured and c.exceeds_noise
     assert c.difference == pytest.approx(0.29)
     assert "exceeds seed noise" in c.sentence and "n=3" in c.sentence
+    assert "(Welch p < 0.001)" in c.sentence  # not "p = 0.000"
 
 
 def test_a_difference_smaller_than_the_seed_spread_is_within_noise():
     c = compare_seeds([0.50, 0.60, 0.55], [0.52, 0.58, 0.49], ("full", "simplex"), "J")
     assert c.measured and not c.exceeds_noise
-    assert "within seed noise" in c.sentence
+    assert "within seed noise" in c.sentence and f"(Welch p = {c.p_value:.3f})" in c.sentence
     sd_a, sd_b = statistics.stdev([0.50, 0.60, 0.55]), statistics.stdev([0.52, 0.58, 0.49])
     assert c.pooled_sd == pytest.approx(math.sqrt((sd_a**2 + sd_b**2) / 2))
 

@@ -156,9 +156,10 @@ class Comparison:
         if not self.measured:
             return f"{head}: fewer than {MIN_SEEDS} seeds on a side, no verdict"
         verdict = "exceeds seed noise" if self.exceeds_noise else "within seed noise"
+        p = "p < 0.001" if self.p_value < 0.001 else f"p = {self.p_value:.3f}"
         return (
             f"{head}: difference {self.difference:+.3f} against a seed spread of "
-            f"{self.pooled_sd:.3f} (Welch p = {self.p_value:.3f}): {verdict}"
+            f"{self.pooled_sd:.3f} (Welch {p}): {verdict}"
         )
 
 
