@@ -85,6 +85,21 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     assert "save_figure(" in code, f"{path.name}: saves no figure"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_exercise_has_a_collapsed_solution_or_check(path):
+    markdown = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    start = re.search(r"^## Exercises?$", markdown, flags=re.M)
+    assert start, f"{path.name}: no exercise section"
+    section = markdown[start.end() :]
+    section = section[: m.start()] if (m := re.search(r"^## ", section, flags=re.M)) else section
+    exercises = re.findall(r"^\d+\. ", section, flags=re.M)
+    answers = re.findall(r"<details>\s*<summary>[^<]*(?:Solution|Check|check)", section)
+    assert exercises, f"{path.name}: an exercise section without exercises"
+    assert len(answers) >= len(exercises), (
+        f"{path.name}: {len(exercises)} exercises but {len(answers)} collapsed solutions or checks"
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_runs_in_smoke_mode_and_writes_figures(path, tmp_path):
