@@ -1,7 +1,9 @@
 """The floor every layer shares: files written safely, and weight files read and fetched.
 
-``files`` (atomic writes, :class:`InputError`), ``weights`` (reading a weight
-file safely, digests, the mirror). This package imports nothing else of
+``files`` (atomic writes, :class:`InputError`), ``images`` (the one reader of
+images, masks and maps, and the one sort of frame names), ``davis`` (the DAVIS
+folder layout and its split lists), ``weights`` (reading a weight file safely,
+digests, the mirror). This package imports nothing else of
 ``fsnet_core``; every other layer may import it.
 """
 
@@ -11,6 +13,17 @@ from .files import (
     current_umask,
     mkdtemp_honouring_umask,
     remove_stale_temporaries,
+)
+from .images import (
+    IMAGE_SUFFIXES,
+    Levels,
+    image_files,
+    natural_sorted,
+    read_levels,
+    read_map,
+    read_mask,
+    read_rgb,
+    write_png,
 )
 from .weights import (
     MIRROR_ENV,
@@ -24,6 +37,15 @@ from .weights import (
 )
 
 __all__ = [
+    "IMAGE_SUFFIXES",
+    "Levels",
+    "image_files",
+    "natural_sorted",
+    "read_levels",
+    "read_map",
+    "read_mask",
+    "read_rgb",
+    "write_png",
     "MIRROR_ENV",
     "NAME_DIGEST",
     "InputError",

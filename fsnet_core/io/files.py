@@ -92,5 +92,3 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: Iterable[str]) ->
                 stale.unlink()
                 removed.append(stale)
     return removed
-
-

@@ -16,6 +16,7 @@ from typing import Any
 
 from .files import InputError
 
+
 def load_weights(path: str | os.PathLike) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU: tensors and containers, never code.
 
