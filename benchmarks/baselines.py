@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.data.synthetic import (
     DISTRACTOR,
     MOVING_BACKGROUND,
@@ -45,6 +45,7 @@ from fsnet_core.data.synthetic import (
     read_regions,
 )
 from fsnet_core.flow import make_estimator, read_flo
+from fsnet_core.io.images import read_mask, read_rgb
 from fsnet_core.metrics.uvos import jaccard
 
 RESIDUAL_PX = 1.0
@@ -104,7 +105,7 @@ def evaluate(root: Path, split: str, use_dis: bool) -> dict[str, dict[str, float
     scores: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record in records:
         hazards = meta["sequences"][record.name]["hazards"]
-        frames = [read_image(p) for p in record.frames]
+        frames = [read_rgb(p) for p in record.frames]
         colour = ColourModel(frames[0], read_mask(record.masks[0]))
         per_method: dict[str, list[float]] = defaultdict(list)
         for t in range(1, len(record) - 1):  # frames with a flow, frame 0 taught the colours

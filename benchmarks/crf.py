@@ -25,8 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.inference.crf import DSS_CRF, CRFParams, refine
+from fsnet_core.io.images import read_mask, read_rgb
 from fsnet_core.metrics.uvos import f_boundary, jaccard
 
 DAVIS_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "davis_sample"
@@ -65,7 +66,7 @@ def main() -> None:
     for record in discover_sequences(data):
         annotated = [t for t, m in enumerate(record.masks) if m is not None][:: args.every]
         for t in annotated:
-            frame, mask = read_image(record.frames[t]), read_mask(record.masks[t])
+            frame, mask = read_rgb(record.frames[t]), read_mask(record.masks[t])
             shape = mask.shape
             prob = coarse_map(mask, args.grid)
             for name, params in settings.items():

@@ -27,13 +27,14 @@ import numpy as np
 import torch
 
 from fsnet_core import flow as F
-from fsnet_core.data.layouts import read_image
 from fsnet_core.data.synthetic import (
     MOVING_BACKGROUND,
     MOVING_OBJECT,
     TARGET,
     make_synthetic_dataset,
 )
+from fsnet_core.data.synthetic.storage import read_regions
+from fsnet_core.io.images import read_rgb
 
 REGIONS = (("target", TARGET), ("ripple", MOVING_BACKGROUND), ("mover", MOVING_OBJECT))
 
@@ -77,11 +78,10 @@ def synthetic_epe(root: Path, ests: dict[str, F.FlowEstimator]) -> dict[str, dic
     sums = {k: {"all": [], "time": 0.0, **{r: [0.0, 0] for r, _ in REGIONS}} for k in ests}
     pairs = 0
     for job in F.flow_jobs(root, "gt"):
-        frames = [read_image(p) for p in job.frames]
+        frames = [read_rgb(p) for p in job.frames]
         for i in range(len(frames) - 1):
             gt = F.read_flo(job.outputs(i)[0])
-            regions_path = root / "Regions" / "480p" / job.name / f"{job.frames[i].stem}.png"
-            regions = cv2.imread(str(regions_path), cv2.IMREAD_GRAYSCALE)
+            regions = read_regions(root, job.name, job.frames[i].stem)
             pairs += 1
             for name, est in ests.items():
                 start = time.perf_counter()
@@ -110,7 +110,7 @@ def davis_pairs(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
     per_seq = max(1, -(-count // len(jobs)))
     pairs = []
     for job in jobs:
-        frames = [read_image(p) for p in job.frames[: per_seq + 1]]
+        frames = [read_rgb(p) for p in job.frames[: per_seq + 1]]
         pairs += list(zip(frames[:-1], frames[1:], strict=True))
     return pairs[:count]
 

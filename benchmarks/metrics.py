@@ -40,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fsnet_core.io.images import image_files, read_mask  # noqa: E402
 from fsnet_core.metrics import reference, stability  # noqa: E402
 from fsnet_core.metrics.uvos import f_boundary, jaccard  # noqa: E402
 
@@ -52,8 +53,8 @@ def load_sequences(names: list[str], n_frames: int) -> dict[str, tuple[np.ndarra
     out = {}
     if DAVIS_SAMPLE.is_dir():
         for name in names:
-            files = sorted((DAVIS_SAMPLE / name).glob("*.png"))[1 : n_frames + 1]
-            gt = np.stack([cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) > 0 for f in files])
+            files = list(image_files(DAVIS_SAMPLE / name).values())[1 : n_frames + 1]
+            gt = np.stack([read_mask(f) for f in files])
             out[name] = (gt, perturb(gt))
         return out
     y, x = np.mgrid[:480, :854]

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fsnet_core.data.layouts import read_image
 from fsnet_core.inference import video as V
 from fsnet_core.inference.runner import make_predictor
+from fsnet_core.io.images import image_files, read_rgb
 from fsnet_core.model import FSNet
 
 DAVIS = Path(__file__).resolve().parents[2] / "shared" / "davis_sample"
@@ -42,14 +42,14 @@ def clip_frames(count: int) -> tuple[list[np.ndarray], str]:
 
     folder = DAVIS / "JPEGImages" / "480p" / "blackswan"
     if folder.is_dir():
-        files = sorted(folder.glob("*.jpg"))[:count]
-        return [read_image(p) for p in files], "DAVIS blackswan"
+        files = list(image_files(folder).values())[:count]
+        return [read_rgb(p) for p in files], "DAVIS blackswan"
     from fsnet_core.data.layouts import discover_sequences
     from fsnet_core.data.synthetic import make_synthetic_dataset
 
     root = make_synthetic_dataset(Path(tempfile.mkdtemp()) / "synthetic", smoke=False)
     paths = [p for clip in discover_sequences(root, split="val") for p in clip.frames][:count]
-    frames = [cv2.resize(read_image(p), SIDE, interpolation=cv2.INTER_CUBIC) for p in paths]
+    frames = [cv2.resize(read_rgb(p), SIDE, interpolation=cv2.INTER_CUBIC) for p in paths]
     return frames, "synthetic clips scaled to 854x480"
 
 

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from fsnet_core.cli import main
-from fsnet_core.metrics.evaluate import UVOS_KEYS, evaluate_folder, read_map
+from fsnet_core.io.images import read_map
+from fsnet_core.metrics.evaluate import UVOS_KEYS, evaluate_folder
 from fsnet_core.metrics.vsod import VSOD_KEYS
 
 N_FRAMES = 6

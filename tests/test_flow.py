@@ -285,11 +285,11 @@ def test_raft_uses_weights_placed_at_the_printed_path(
 @pytest.mark.parametrize("method", ["dis", "farneback"])
 def test_flow_explains_real_davis_motion(davis_sample: Path, method: str) -> None:
     """On real 480x854 frames, warping frame t+1 back by the flow must match frame t far better."""
-    from fsnet_core.data.layouts import read_image
+    from fsnet_core.io.images import read_rgb
 
     for seq in ("blackswan", "dog"):
         folder = davis_sample / "JPEGImages" / "480p" / seq
-        a, b = read_image(folder / "00000.jpg"), read_image(folder / "00001.jpg")
+        a, b = read_rgb(folder / "00000.jpg"), read_rgb(folder / "00001.jpg")
         flow = F.estimate_flow(a, b, method)
         assert flow.shape == (480, 854, 2)
         yy, xx = np.mgrid[0:480, 0:854].astype(np.float32)

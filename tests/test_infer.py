@@ -13,12 +13,13 @@ from PIL import Image
 
 from fsnet_core.cli import main
 from fsnet_core.data.datasets import VideoSegmentationDataset
-from fsnet_core.data.layouts import discover_sequences, read_image
+from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.data.synthetic import make_synthetic_dataset
 from fsnet_core.inference.crf import refine
 from fsnet_core.inference.predictor import FSNetPredictor
 from fsnet_core.inference.runner import make_predictor, predict_sequence, run_inference
 from fsnet_core.io import InputError
+from fsnet_core.io.images import read_rgb
 from fsnet_core.model import FSNet
 from fsnet_core.model.io import save_model
 
@@ -82,7 +83,7 @@ def test_one_map_per_frame_with_flow_at_the_original_size(predicted, data) -> No
     assert (summary.skipped, summary.sequences) == (0, 4)
     assert summary.fps > 0 and summary.model_fps >= summary.fps
     for record in records:
-        frame = read_image(record.frames[0])
+        frame = read_rgb(record.frames[0])
         with Image.open(out / record.name / f"{record.frames[0].stem}.png") as im:
             assert im.mode == "L" and im.size == (frame.shape[1], frame.shape[0])
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no temporary files
@@ -148,7 +149,7 @@ def test_crf_and_minmax_options(predictor, data) -> None:
     raw = predict_sequence(predictor, data, name, size=SIZE)
     stretched = predict_sequence(predictor, data, name, size=SIZE, minmax=True)
     refined = predict_sequence(predictor, data, name, size=SIZE, crf=True)
-    frame = read_image(data / "JPEGImages" / "480p" / name / "00002.jpg")
+    frame = read_rgb(data / "JPEGImages" / "480p" / name / "00002.jpg")
     np.testing.assert_allclose(refined["00002"], refine(frame, raw["00002"]), atol=1e-6)
     assert not np.allclose(refined["00002"], raw["00002"], atol=0.05)
     for prob in stretched.values():

@@ -10,15 +10,10 @@ import pytest
 from PIL import Image
 
 from fsnet_core.cli import main
-from fsnet_core.data.layouts import (
-    detect_layout,
-    discover_sequences,
-    read_image,
-    read_mask,
-    validate,
-)
+from fsnet_core.data.layouts import detect_layout, discover_sequences, validate
 from fsnet_core.flow import write_flo
 from fsnet_core.io import InputError
+from fsnet_core.io.images import read_mask, read_rgb
 
 DAVIS_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "davis_sample"
 H, W = 12, 16
@@ -181,7 +176,7 @@ def test_truncated_or_unreadable_images_are_named_when_decoded(tmp_path: Path) -
         validate(records)
     assert err.value.path == frame
     with pytest.raises(InputError, match="truncated"):
-        read_image(frame)
+        read_rgb(frame)
     mask = root / "Annotations" / "480p" / "bear" / "00000.png"
     mask.write_bytes(b"not a png")
     with pytest.raises(InputError, match="not a readable image") as err:
@@ -299,5 +294,5 @@ def test_real_davis_sample_is_discovered_and_decodes() -> None:
     assert all(f is None for r in records for f in r.flows)  # no flow computed in the sample
     short = [r for r in records if r.name == "car-shadow"]
     validate(short)  # decode every frame and mask of one sequence
-    assert read_image(short[0].frames[0]).shape == (480, 854, 3)
+    assert read_rgb(short[0].frames[0]).shape == (480, 854, 3)
     assert read_mask(short[0].masks[0]).any()

@@ -70,7 +70,9 @@ def test_sequences_are_chosen_from_the_val_list(davis):
     with pytest.raises(ValueError, match="at least 1"):
         real.choose_sequences(davis, 0)
     (davis / "ImageSets" / "2016" / "val.txt").unlink()
-    with pytest.raises(InputError, match="val.txt: DAVIS-2016 val list not found"):
+    with pytest.raises(
+        InputError, match="val.txt: split list for 'val' not found \\(download davis-2016 again\\)"
+    ):
         real.val_sequences(davis)
 
 

@@ -13,10 +13,11 @@ import torch
 from PIL import Image
 
 from fsnet_core.cli import main
-from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.data.synthetic import make_synthetic_dataset
 from fsnet_core.inference import video as V
 from fsnet_core.io import InputError
+from fsnet_core.io.images import read_mask, read_rgb
 from fsnet_core.metrics import binarize, jaccard
 from fsnet_core.model import FSNet
 from fsnet_core.model.io import save_model
@@ -161,8 +162,8 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
     davis_sample, checkpoint, tmp_path, capsys, monkeypatch
 ):
     sources = sorted((davis_sample / "JPEGImages" / "480p" / "blackswan").glob("*.jpg"))[:8]
-    clip = V.write_video((read_image(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
-    height, width = read_image(sources[0]).shape[:2]
+    clip = V.write_video((read_rgb(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
+    height, width = read_rgb(sources[0]).shape[:2]
     out = tmp_path / "out"
     code, err = run_cli(capsys, clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE)
     assert code == 0, err
@@ -237,7 +238,7 @@ def test_masks_score_the_same_j_as_fsnet_infer_on_the_frames(tmp_path, capsys):
     )
     j_infer, j_segment = [], []
     for clip in discover_sequences(synthetic, split="val")[:3]:
-        video = V.write_video((read_image(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4")
+        video = V.write_video((read_rgb(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4")
         out = tmp_path / "segment" / clip.name
         code, err = run_cli(capsys, video, "--out", out, "--checkpoint", ckpt)  # size from ckpt
         assert code == 0, err

@@ -16,10 +16,10 @@ from fsnet_core.course.widgets import (
     flow_explorer,
     viewer_sequences,
 )
-from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
+from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.data.synthetic import make_synthetic_dataset
-from fsnet_core.flow import write_png
 from fsnet_core.io import InputError
+from fsnet_core.io.images import read_mask, read_rgb, write_png
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_viewer_frame_and_sequence_controls(smoke_root, soft_predictions):
     assert viewer.frame.max == len(frames) - 1
     viewer.frame.value = 2
     assert f"frame {frames[2]} (3/{len(frames)})" in viewer.lines[0]
-    expected = read_image(discover_sequences(smoke_root, split="val")[0].frames[2])
+    expected = read_rgb(discover_sequences(smoke_root, split="val")[0].frames[2])
     np.testing.assert_array_equal(viewer.current_sequence.images[2], expected)
     viewer.sequence.value = second
     assert viewer.frame.value == 0 and viewer.frame.max == len(soft_predictions[second]) - 1

@@ -28,12 +28,11 @@ import torch
 
 from ..data.download import download
 from ..data.flow_cache import compute_flow
-from ..data.layouts import DAVIS_RESOLUTION
 from ..data.pretrained import fsnet
 from ..data.samples import Sample, load_samples
 from ..data.synthetic import TARGET
 from ..flow import default_method
-from ..io import InputError, atomic_write
+from ..io import InputError, davis
 from ..model import FSNet, FSNetWeights
 from ..model.inputs import PAPER_SIZE
 from .model_cache import lab_path
@@ -85,14 +84,11 @@ def davis_root(dest: str | os.PathLike | None = None, progress: bool = True) -> 
 
 
 def val_sequences(root: str | os.PathLike) -> list[str]:
-    """DAVIS-2016's val sequences, in the order of its ``ImageSets/2016/val.txt``."""
-    listing = Path(root) / "ImageSets" / "2016" / "val.txt"
-    if not listing.is_file():
-        raise InputError(listing, "DAVIS-2016 val list not found (download davis-2016 again)")
-    names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    if not names:
-        raise InputError(listing, "the val list is empty")
-    return names
+    """DAVIS-2016's val sequences, in the order of its split list."""
+    try:
+        return davis.split_names(root, "val")
+    except InputError as exc:
+        raise InputError(exc.path, f"{exc.problem} (download davis-2016 again)") from None
 
 
 def choose_sequences(root: str | os.PathLike, sequences: int | Sequence[str] | None) -> list[str]:
@@ -179,17 +175,16 @@ def real_video(
     method = flow_method or default_flow_method(device)
     view = view_root(root, names)
     for name in names:
-        for folder in ("JPEGImages", "Annotations"):
-            target = root / folder / DAVIS_RESOLUTION / name
+        for folder in (davis.FRAMES, davis.ANNOTATIONS):
+            target = root / folder / davis.RESOLUTION / name
             if not target.is_dir():
                 raise InputError(target, f"DAVIS-2016 {folder} folder of {name!r} not found")
-            _link(view / folder / DAVIS_RESOLUTION / name, target)
-        for folder in ("FlowImages", "Flow"):  # computed flow goes into the full copy
+            _link(view / folder / davis.RESOLUTION / name, target)
+        for folder in (davis.FLOW_IMAGES, davis.FLOW_FIELDS):  # flow goes into the full copy
             target = root / folder / method / name
             target.mkdir(parents=True, exist_ok=True)
             _link(view / folder / method / name, target)
-    with atomic_write(view / "ImageSets" / "2016" / "val.txt") as tmp:
-        tmp.write_text("".join(f"{n}\n" for n in names))
+    davis.write_split_list(view, "val", names)
     compute_flow(view, method, progress=progress, device=device)
     return RealVideo(view, tuple(names), method)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import InputError, atomic_write
+from ..io import InputError, davis
 from ..model.weights import FSNetWeights
 
 FSNET_README = "https://github.com/GewelsJI/FSNet#3-usage"
@@ -39,16 +39,10 @@ def davis2016_imagesets(root: Path) -> None:
     loaders read the sequence lists of the later DAVIS releases.
     """
     for split in ("train", "val"):
-        listing = root / "ImageSets" / "480p" / f"{split}.txt"
+        listing = root / davis.IMAGESETS / davis.RESOLUTION / f"{split}.txt"
         if not listing.is_file():
             raise InputError(listing, "DAVIS-2016 split list missing from the archive")
-        names: dict[str, None] = {}
-        for line in listing.read_text().split("\n"):
-            parts = line.split()
-            if parts:
-                names[Path(parts[0]).parent.name] = None
-        with atomic_write(root / "ImageSets" / "2016" / f"{split}.txt") as tmp:
-            tmp.write_text("".join(f"{n}\n" for n in names))
+        davis.write_split_list(root, split, davis.read_split_list(listing))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from ..io import InputError
-from .layouts import SequenceRecord, check_same_size, discover_sequences, read_image, read_mask
+from ..io.images import image_size, read_mask, read_rgb
+from .layouts import SequenceRecord, check_same_size, discover_sequences
 from .transforms import PairTransform
 
 INPUTS = ("both", "image", "flow")
@@ -88,9 +89,9 @@ class VideoSegmentationDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         record, t = self.samples[index]
         frame_path, flow_path, mask_path = record.frames[t], record.flows[t], record.masks[t]
-        frame = read_image(frame_path) if self.inputs != "flow" else None
-        orig_size = frame.shape[:2] if frame is not None else _header_size(frame_path)
-        flow = read_image(flow_path) if self.inputs != "image" else None
+        frame = read_rgb(frame_path) if self.inputs != "flow" else None
+        orig_size = frame.shape[:2] if frame is not None else image_size(frame_path)
+        flow = read_rgb(flow_path) if self.inputs != "image" else None
         mask = read_mask(mask_path) if mask_path is not None else None
         if mask is not None:
             check_same_size(mask_path, mask.shape, orig_size, frame_path)
@@ -132,14 +133,3 @@ class StaticSaliencyDataset(VideoSegmentationDataset):
         super().__init__(
             root, split, layout, None, size, augment, require_masks=True, inputs="image"
         )
-
-
-def _header_size(path: os.PathLike) -> tuple[int, int]:
-    """(H, W) from the image header, without decoding the pixels."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return im.height, im.width
-    except OSError as exc:
-        raise InputError(path, f"not a readable image ({exc})") from exc

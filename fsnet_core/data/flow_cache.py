@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from ..flow.estimators import FlowEstimator, make_estimator
-from ..flow.formats import flow_to_color, write_flo, write_png
+from ..flow.formats import flow_to_color, write_flo
 from ..io import InputError
-from .layouts import detect_layout, discover_sequences, read_image
+from ..io.images import read_rgb, write_png
+from .layouts import detect_layout, discover_sequences
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def compute_flow(
             for batch in _batches(pending, estimator.batch_size):
                 needed = sorted({i for b in batch for i in (b, b + 1)})
                 frames = {  # the previous batch's last frame is reused, not read again
-                    i: frames[i] if i in frames else read_image(job.frames[i]) for i in needed
+                    i: frames[i] if i in frames else read_rgb(job.frames[i]) for i in needed
                 }
                 flows = estimator.estimate_batch(
                     [frames[i] for i in batch], [frames[i + 1] for i in batch]

@@ -23,9 +23,11 @@ Four layouts, one record type (:class:`SequenceRecord`):
 Pairing follows the authors: frame t goes with the flow from t to t+1, stored
 under frame t's stem; so in video layouts the last frame has no flow and is
 not a sample. Every problem is an :class:`~fsnet_core.io.InputError` naming
-the file or folder; images are fully decoded on first access (a truncated
-JPEG fails there, not later as a silent grey block), and :func:`validate`
-decodes everything up front.
+the file or folder. Files are listed, sorted and read by the floor
+(:mod:`fsnet_core.io.images`: natural frame order, one mask rule; images fully
+decoded on first access, so a truncated JPEG fails there, not later as a
+silent grey block); the DAVIS names and split lists come from
+:mod:`fsnet_core.io.davis`. :func:`validate` decodes everything up front.
 """
 
 from __future__ import annotations
@@ -36,14 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..flow.formats import read_flo
-from ..io import InputError
+from ..io import InputError, davis
+from ..io.images import image_files, natural_sorted, read_mask, read_rgb
 
 LAYOUTS = ("davis", "testset", "trainset", "duts")
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
-DAVIS_RESOLUTION = "480p"
 TESTSET_FRAMES, TESTSET_MASKS = "Frame", "GT"
 TRAINSET_MASK_FOLDERS = ("ground-truth", "GTs")
 PREFERRED_FLOW_SOURCES = ("gt", "OF_FlowNet2")
@@ -79,54 +78,13 @@ class SequenceRecord:
         return [p.stem for p in self.frames]
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image fully as ``H x W x 3`` uint8 RGB; InputError if unreadable or truncated."""
-    return _decode(Path(path), "RGB")
-
-
-def read_mask(path: str | os.PathLike) -> np.ndarray:
-    """Decode a mask as ``H x W`` bool (foreground = non-zero palette index, or > 127 of 255)."""
-    return _decode(Path(path), "mask")
-
-
-def _decode(path: Path, kind: str) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        with Image.open(path) as im:
-            im.load()  # decode everything now: a truncated file raises here
-            if kind == "RGB":
-                return np.array(im.convert("RGB"))
-            if im.mode in ("P", "1"):  # palette indices (DAVIS-2017 style) or bilevel
-                return np.asarray(im) > 0
-            grey = np.asarray(im.convert("L"))
-    except UnidentifiedImageError as exc:
-        raise InputError(path, "not a readable image") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(path, f"corrupt or truncated image ({exc})") from exc
-    return grey > (127 if grey.max(initial=0) > 1 else 0)
-
-
 # --------------------------------------------------------------------------- discovery
-
-
-def _images(folder: Path) -> dict[str, Path]:
-    """Image files of a folder by stem, sorted; InputError if the folder is missing."""
-    if not folder.is_dir():
-        raise InputError(folder, "folder not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
-    return {p.stem: p for p in files}
 
 
 def _files(folder: Path, suffix: str) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(folder.glob(f"*{suffix}"))}
+    return {p.stem: p for p in natural_sorted(folder.glob(f"*{suffix}"))}
 
 
 def _check_orphans(folder: Path, found: dict[str, Path], stems: Sequence[str], what: str) -> None:
@@ -148,7 +106,7 @@ def _listing(
         if required:
             raise InputError(folder, f"{what} folder not found")
         return None
-    found = _images(folder)
+    found = image_files(folder, what)
     _check_orphans(folder, found, stems, what)
     return found
 
@@ -191,7 +149,7 @@ def detect_layout(root: str | os.PathLike) -> str:
     root = Path(root)
     if not root.is_dir():
         raise InputError(root, "dataset folder not found")
-    if (root / "JPEGImages").is_dir():
+    if (root / davis.FRAMES).is_dir():
         return "davis"
     if (root / "Imgs").is_dir():
         return "trainset"
@@ -206,8 +164,7 @@ def detect_layout(root: str | os.PathLike) -> str:
     )
 
 
-def _subdirs(folder: Path) -> list[Path]:
-    return sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+_subdirs = davis.sequence_folders
 
 
 def discover_sequences(
@@ -260,38 +217,29 @@ def _pick_source(folder: Path, options: list[str], flow_source: str | None) -> s
 
 
 def _davis_names(root: Path, split: str | None) -> list[str]:
-    frames_root = root / "JPEGImages" / DAVIS_RESOLUTION
+    frames_root = davis.frames_root(root)
     if not frames_root.is_dir():
         raise InputError(frames_root, "folder not found")
     if split is None:
         return [d.name for d in _subdirs(frames_root)]
-    listing = root / "ImageSets" / "2016" / f"{split}.txt"
-    if listing.is_file():
-        return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    official = root / "ImageSets" / DAVIS_RESOLUTION / f"{split}.txt"
-    if official.is_file():  # lines like "/JPEGImages/480p/bear/00000.jpg /Annotations/..."
-        names = [Path(line.split()[0]).parent.name for line in official.read_text().splitlines()]
-        return list(dict.fromkeys(n for n in names if n))
-    raise InputError(listing, f"split list for {split!r} not found")
+    return davis.split_names(root, split)
 
 
 def _discover_davis(root, split, flow_source, require_flows, require_masks):
-    flow_images = root / "FlowImages"
+    flow_images = root / davis.FLOW_IMAGES
     sources = [d.name for d in _subdirs(flow_images)] if flow_images.is_dir() else []
     source = _pick_source(flow_images, sources, flow_source)
     if source is None and require_flows:
         raise InputError(flow_images, "no flow images (compute them with `fsnet flow`)")
     records = []
     for name in _davis_names(root, split):
-        frames = _nonempty(root / "JPEGImages" / DAVIS_RESOLUTION / name)
+        frames = _nonempty(davis.frames_root(root) / name)
         stems = list(frames)
         flows = fields = None
         if source is not None:
             flows = _listing(flow_images / source / name, stems[:-1], "flow", require_flows)
-            fields = _files(root / "Flow" / source / name, ".flo")
-        masks = _listing(
-            root / "Annotations" / DAVIS_RESOLUTION / name, stems, "mask", require_masks
-        )
+            fields = _files(root / davis.FLOW_FIELDS / source / name, ".flo")
+        masks = _listing(davis.annotations_root(root) / name, stems, "mask", require_masks)
         records.append(
             _pair(
                 name,
@@ -309,7 +257,7 @@ def _discover_davis(root, split, flow_source, require_flows, require_masks):
 
 
 def _nonempty(folder: Path) -> dict[str, Path]:
-    frames = _images(folder)
+    frames = image_files(folder, "frame")
     if not frames:
         raise InputError(folder, "no frames (no .jpg/.png images)")
     return frames
@@ -454,9 +402,9 @@ def validate(
         for frame, flow, mask, flo in zip(
             record.frames, record.flows, record.masks, record.flow_fields, strict=True
         ):
-            size = read_image(frame).shape[:2]
+            size = read_rgb(frame).shape[:2]
             if flow is not None:
-                read_image(flow)
+                read_rgb(flow)
             if mask is not None:
                 check_same_size(mask, read_mask(mask).shape, size, frame)
             if flo is not None:

@@ -24,7 +24,6 @@ from .formats import (
     flow_to_color,
     read_flo,
     write_flo,
-    write_png,
 )
 
 __all__ = [
@@ -45,5 +44,4 @@ __all__ = [
     "read_flo",
     "torch_hub_checkpoint",
     "write_flo",
-    "write_png",
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torchvision.utils import flow_to_image
@@ -58,21 +57,6 @@ def read_flo(path: str | Path) -> np.ndarray:
     if w <= 0 or h <= 0 or len(data) != expected:
         raise InputError(path, f"truncated or corrupt .flo: {len(data)} bytes, expected {expected}")
     return np.frombuffer(data[12:], np.float32).reshape(h, w, 2).copy()
-
-
-def write_png(path: str | Path, rgb: np.ndarray) -> Path:
-    """Write an RGB (or grey) uint8 image as PNG atomically.
-
-    Encoded in memory first because OpenCV picks the format from the file
-    name, and the temporary name of an atomic write has no image suffix.
-    """
-    image = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb
-    ok, encoded = cv2.imencode(".png", image)
-    if not ok:
-        raise ValueError(f"could not encode an image of shape {rgb.shape} as PNG")
-    with atomic_write(path) as tmp:
-        tmp.write_bytes(encoded.tobytes())
-    return Path(path)
 
 
 def end_point_error(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None) -> float:

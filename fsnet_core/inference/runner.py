@@ -38,8 +38,8 @@ from torch.utils.data import DataLoader
 from ..data.datasets import VideoSegmentationDataset
 from ..data.layouts import check_same_size
 from ..extras import require
-from ..flow import write_png
 from ..io import InputError, atomic_write, sha256_of
+from ..io.images import image_size, read_rgb, write_png
 from .predictor import FSNetPredictor
 
 ModelSource = str | os.PathLike | nn.Module | FSNetPredictor
@@ -160,8 +160,6 @@ def _predict(
     clock: _Clock,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """``(dataset index, H x W float32 probability map)`` for each index, in order."""
-    from ..data.layouts import read_image
-
     if crf:
         from .crf import refine
     loader = DataLoader(
@@ -181,7 +179,7 @@ def _predict(
             if minmax:
                 prob = _stretch(prob)
             if crf:
-                prob = refine(read_image(_frame_path(dataset, index)), prob)
+                prob = refine(read_rgb(_frame_path(dataset, index)), prob)
             yield index, prob
 
 
@@ -190,19 +188,10 @@ def _check_mask_sizes(dataset: VideoSegmentationDataset) -> None:
 
     Done before any map is written, so a bad mask does not stop a run halfway.
     """
-    from PIL import Image
-
-    def size(path: Path) -> tuple[int, int]:
-        try:
-            with Image.open(path) as im:
-                return im.height, im.width
-        except OSError as exc:
-            raise InputError(path, f"not a readable image ({exc})") from None
-
     for record, t in dataset.samples:
         if record.masks[t] is not None:
             frame = record.frames[t]
-            check_same_size(record.masks[t], size(record.masks[t]), size(frame), frame)
+            check_same_size(record.masks[t], image_size(record.masks[t]), image_size(frame), frame)
 
 
 MANIFEST = "fsnet_infer.json"

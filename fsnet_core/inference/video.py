@@ -54,10 +54,10 @@ import cv2
 import numpy as np
 import torch
 
-from ..data.layouts import IMAGE_EXTS, read_image
 from ..data.transforms import PairTransform
-from ..flow import default_method, flow_to_color, make_estimator, write_png
+from ..flow import default_method, flow_to_color, make_estimator
 from ..io import InputError, atomic_write
+from ..io.images import image_files, read_rgb, write_png
 from ..model.inputs import PAPER_SIZE
 from .predictor import FSNetPredictor
 from .runner import ModelSource, full_size_probability, make_predictor, to_uint8
@@ -113,10 +113,10 @@ def _video_frames(path: Path) -> tuple[float, Iterator[Frame]]:
 
 
 def _folder_frames(path: Path) -> Iterator[Frame]:
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    files = list(image_files(path, "frame").values())  # natural order: 1, 2, ..., 10
     first: tuple[int, ...] | None = None
     for index, file in enumerate(files):
-        rgb = read_image(file)
+        rgb = read_rgb(file)
         if first is None:
             first = rgb.shape
         elif rgb.shape != first:
@@ -504,7 +504,7 @@ class FrameOutputs:
         frame, logits = item
         mask_path, prob_path = self.paths(frame)
         if logits is None:
-            levels = read_image(prob_path)[..., 0]
+            levels = read_rgb(prob_path)[..., 0]
         else:
             levels = to_uint8(full_size_probability(logits, frame.rgb.shape[:2]))
             write_png(prob_path, levels)

@@ -104,6 +104,19 @@ def _open(path: Path):
     return im
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(H, W)`` from the image's header, without decoding its pixels; InputError if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.height, im.width
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except OSError as exc:
+        raise InputError(path, f"not a readable image ({exc})") from None
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """An image fully decoded as ``H x W x 3`` uint8 RGB; InputError if unreadable or truncated."""
     with _open(Path(path)) as im:
@@ -114,14 +127,21 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
 class Levels:
     """A mask or map file decoded by the one rule (module docstring).
 
-    ``values``: ``H x W`` uint8 levels 0-255. ``zero_one``: the file stored a
-    0/1 mask (read as 0/255). ``note``: why the file was unusual (its depth or
-    range), or None.
+    ``values``: ``H x W`` uint8 levels 0-255. ``note``: how an unusual file (its
+    depth or range) was read, one of :data:`NOTES`' values, or None; a reader
+    that scores files says so, e.g. "3 file(s) read as 0/1 masks ...".
     """
 
     values: np.ndarray
-    zero_one: bool = False
     note: str | None = None
+
+
+NOTES = {
+    "zero_one": "read as 0/1 masks (largest value 1, so 1 = foreground)",
+    "16bit_as_8bit": "16-bit files whose values stay within 0-255, read as stored (8-bit scale)",
+    "16bit_scaled": "16-bit maps with values above 255, divided by 257 to 0-255",
+}
+"""The ways a file can be unusual, in the words a report uses."""
 
 
 def read_levels(path: str | os.PathLike) -> Levels:
@@ -152,15 +172,22 @@ def read_levels(path: str | os.PathLike) -> Levels:
         raise InputError(path, f"negative values (down to {data.min()}): not a mask or map")
     top = int(data.max(initial=0))
     if top == 1:
-        note = "a 16-bit file holding a 0/1 mask" if sixteen else None
-        return Levels(np.where(data > 0, 255, 0).astype(np.uint8), zero_one=True, note=note)
+        return Levels(np.where(data > 0, 255, 0).astype(np.uint8), NOTES["zero_one"])
     if not sixteen:
         return Levels(data)
     if top <= 255:  # stored on the 8-bit scale: the same map as its 8-bit twin
-        note = f"a 16-bit file whose values (0-{top}) are on the 8-bit scale, read as stored"
-        return Levels(data.astype(np.uint8), note=note)
+        return Levels(data.astype(np.uint8), NOTES["16bit_as_8bit"])
     scaled = np.round(data.astype(np.float64) / 257.0).astype(np.uint8)
-    return Levels(scaled, note=f"a 16-bit map (values up to {top}), scaled to 0-255")
+    return Levels(scaled, NOTES["16bit_scaled"])
+
+
+def read_labels(path: str | os.PathLike) -> np.ndarray:
+    """A label image's ``H x W`` values as stored (region ids, palette indices), unscaled."""
+    with _open(Path(path)) as im:
+        data = np.asarray(im)
+    if data.ndim != 2:
+        raise InputError(path, f"expected a one-channel label image, got mode {im.mode!r}")
+    return data
 
 
 def read_map(path: str | os.PathLike) -> np.ndarray:
@@ -196,11 +223,14 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "NOTES",
     "Levels",
     "image_files",
+    "image_size",
     "is_image_file",
     "natural_key",
     "natural_sorted",
+    "read_labels",
     "read_levels",
     "read_map",
     "read_mask",

@@ -6,7 +6,7 @@
 * :mod:`.evaluate` - folder evaluation, tables, JSON and pandas DataFrames.
 """
 
-from .evaluate import EvaluationResult, evaluate_folder, read_map
+from .evaluate import EvaluationResult, evaluate_folder
 from .stability import sequence_temporal_stability, temporal_stability
 from .uvos import binarize, boundary_map, f_boundary, jaccard, sequence_statistics
 from .vsod import aggregate_sequences, score_sequence
@@ -19,7 +19,6 @@ __all__ = [
     "evaluate_folder",
     "f_boundary",
     "jaccard",
-    "read_map",
     "score_sequence",
     "sequence_statistics",
     "sequence_temporal_stability",

@@ -40,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import InputError, atomic_write
+from ..io import InputError, atomic_write, davis
+from ..io.images import image_files, natural_sorted, read_levels
 from .stability import mean_temporal_stability, sequence_temporal_stability
 from .uvos import binarize, f_boundary, jaccard, sequence_statistics
 from .vsod import VSOD_KEYS, SequenceScores, aggregate_sequences, score_sequence
@@ -51,14 +52,11 @@ __all__ = [
     "UVOS_KEYS",
     "EvaluationResult",
     "evaluate_folder",
-    "read_map",
-    "read_map_kind",
     "scored_frames",
 ]
 
 TASKS = ("uvos", "vsod")
 UVOS_KEYS = ("J_mean", "J_recall", "J_decay", "F_mean", "F_recall", "F_decay", "T_mean")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 DAVIS2016_NO_T = frozenset(
     "bmx-bumps bmx-trees breakdance breakdance-flare dance-twirl dog dog-agility drift-chicane "
@@ -78,95 +76,15 @@ _COLUMN_TITLES = {
 }
 
 
-# --------------------------------------------------------------------------- reading
-def read_map(path: str | os.PathLike) -> np.ndarray:
-    """Read a mask or probability map as a 2-D uint8 array (0-255).
-
-    Accepts grey images (8 or 16 bit), bilevel images, palette images (a grey
-    palette gives its grey levels; any other palette is a label image whose
-    non-zero labels become 255) and RGB(A) images whose colour channels are
-    equal. Anything else raises :class:`~fsnet_core.io.InputError` naming the file.
-
-    A file whose largest value is 1 (8 or 16 bit) is a 0/1 mask and is read
-    as 0/255; see :func:`read_map_kind`.
-    """
-    return read_map_kind(path)[0]
-
-
-def read_map_kind(path: str | os.PathLike) -> tuple[np.ndarray, bool]:
-    """:func:`read_map`, and whether the file was a 0/1 mask.
-
-    The rule is per file, by its stored values: an integer image (8 or 16 bit,
-    grey, grey palette or equal RGB channels) whose largest value is exactly 1
-    is a mask stored as 0/1 (a common way to save binary masks), so 1 means
-    foreground and is read as 255. A probability map whose pixels are all 0 or
-    1 out of 255 (every score below 0.6 %) cannot be told from such a mask and
-    is read as one too; maps written by ``fsnet infer`` with ``--minmax`` never
-    look like that, and an empty map (all 0) stays empty.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            if mode == "P":
-                palette = np.asarray(im.getpalette() or [], dtype=np.int64).reshape(-1, 3)
-                grey_palette = bool(np.all(palette == palette[:, :1]))
-                data = np.asarray(im.convert("L") if grey_palette else im)
-                if not grey_palette:
-                    return np.where(data > 0, 255, 0).astype(np.uint8), False
-            else:
-                data = np.asarray(im)
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except UnidentifiedImageError:
-        raise InputError(path, "not a readable image") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(path, f"corrupt or truncated image ({exc})") from None
-    if mode == "1":
-        return np.where(data, 255, 0).astype(np.uint8), False
-    if mode in ("RGB", "RGBA", "LA"):
-        channels = data[..., :3] if mode != "LA" else data[..., :1]
-        if not np.all(channels == channels[..., :1]):
-            raise InputError(
-                path, "colour image (channels differ): expected a mask or a grey probability map"
-            )
-        data = np.ascontiguousarray(channels[..., 0])
-    if data.ndim != 2 or not (mode in ("L", "P", "RGB", "RGBA", "LA", "I") or "I;16" in mode):
-        raise InputError(path, f"unsupported image mode {mode!r}: expected a mask or grey map")
-    if data.size and data.min() >= 0 and data.max() == 1:
-        return np.where(data > 0, 255, 0).astype(np.uint8), True
-    if data.dtype == np.uint8:
-        return data, False
-    if mode.startswith("I;16") or (mode == "I" and data.max(initial=0) > 255):
-        return np.round(data.astype(np.float64) / 257.0).astype(np.uint8), False
-    return data.astype(np.uint8), False
-
-
 # --------------------------------------------------------------------------- folders
-def _image_files(folder: Path) -> dict[str, Path]:
-    """Image files of ``folder`` by stem (hidden files ignored); an error on duplicate stems."""
-    found: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
-        if p.name.startswith(".") or p.suffix.lower() not in IMAGE_SUFFIXES or not p.is_file():
-            continue
-        if p.stem in found:
-            raise InputError(p, f"another image has the same frame name ({found[p.stem].name})")
-        found[p.stem] = p
-    return found
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+_subfolders = davis.sequence_folders
 
 
 def _ground_truth_sequences(gt_dir: Path) -> dict[str, Path]:
     """Ground-truth folder of every sequence, whatever the layout of ``gt_dir``."""
     if not gt_dir.is_dir():
         raise InputError(gt_dir, "ground-truth folder not found")
-    for candidate in (gt_dir / "Annotations" / "480p", gt_dir / "Annotations"):
+    for candidate in (davis.annotations_root(gt_dir), gt_dir / davis.ANNOTATIONS):
         if candidate.is_dir() and _subfolders(candidate):
             gt_dir = candidate
             break
@@ -179,8 +97,9 @@ def _ground_truth_sequences(gt_dir: Path) -> dict[str, Path]:
 
 
 def scored_frames(gt_frames: Sequence[str]) -> list[str]:
-    """The frames the official tools score: all but the first and the last (sorted by name)."""
-    return sorted(gt_frames)[1:-1]
+    """The frames the official tools score: all but the first and the last (in natural order,
+    so ``1.png ... 12.png`` keep their order)."""
+    return natural_sorted(gt_frames, key=str)[1:-1]
 
 
 @dataclass(frozen=True)
@@ -203,25 +122,11 @@ class _Selection:
 def _split_list(gt_dir: Path, split: str) -> Path | None:
     """The DAVIS split list for ``gt_dir`` (a DAVIS root or its Annotations folder), if any."""
     roots = [gt_dir]
-    if gt_dir.name == "Annotations":
+    if gt_dir.name == davis.ANNOTATIONS:
         roots.append(gt_dir.parent)
-    elif gt_dir.parent.name == "Annotations":
+    elif gt_dir.parent.name == davis.ANNOTATIONS:
         roots.append(gt_dir.parent.parent)
-    for root in roots:
-        for listing in (root / "ImageSets" / "2016", root / "ImageSets" / "480p"):
-            if (listing / f"{split}.txt").is_file():
-                return listing / f"{split}.txt"
-    return None
-
-
-def _read_split(listing: Path) -> list[str]:
-    """Sequence names from ``ImageSets/2016`` (names) or ``ImageSets/480p`` (frame paths)."""
-    names: dict[str, None] = {}
-    for line in listing.read_text().splitlines():
-        parts = line.split()
-        if parts:
-            names[Path(parts[0]).parent.name if "/" in parts[0] else parts[0]] = None
-    return list(names)
+    return next((found for r in roots if (found := davis.find_split_list(r, split))), None)
 
 
 def _select(
@@ -242,7 +147,10 @@ def _select(
         if listing is None:
             names, origin = sorted(gt_sequences), "every ground-truth sequence"
         else:
-            names, origin = _read_split(listing), f"the {split or 'val'} split ({listing})"
+            names, origin = (
+                davis.read_split_list(listing),
+                f"the {split or 'val'} split ({listing})",
+            )
     unscored = sorted(set(pred_sequences) - set(names))
     return _Selection(names, origin, unscored)
 
@@ -282,8 +190,8 @@ def _match_folders(
                 f"missing prediction folder for this sequence of {selection.origin}; "
                 "predict it, or pass --allow-missing (allow_missing=True) to score the others",
             )
-        gt_files = _image_files(gt_sequences[name])
-        pred_files = _image_files(pred_sequences[name])
+        gt_files = image_files(gt_sequences[name], "ground-truth image")
+        pred_files = image_files(pred_sequences[name], "prediction")
         for stem, path in pred_files.items():
             if stem not in gt_files:
                 raise InputError(path, "extra prediction: no ground-truth frame with this name")
@@ -311,27 +219,30 @@ def _match_folders(
 
 
 def _pairs(
-    seq: _SequenceFiles, binary_gt: bool, zero_one: list[Path] | None = None
+    seq: _SequenceFiles, binary_gt: bool, unusual: dict[str, list[Path]] | None = None
 ) -> Iterable[tuple[np.ndarray, np.ndarray]]:
     """(prediction, ground truth) maps of a sequence's scored frames; sizes checked.
 
-    Files read as 0/1 masks (:func:`read_map_kind`) are appended to ``zero_one``.
+    Files read in an unusual way (a 0/1 mask, a 16-bit file; :func:`read_levels`)
+    are added to ``unusual`` under the note that says how.
 
     With ``binary_gt`` the ground truth must hold at most two grey levels
     (U-VOS masks: DAVIS counts every non-zero pixel as foreground, so a
     re-compressed or anti-aliased mask would be scored wrongly).
     """
-    found = zero_one if zero_one is not None else []
+    found = unusual if unusual is not None else {}
     for pred_path, gt_path in zip(seq.predictions, seq.ground_truth, strict=True):
-        gt, gt_01 = read_map_kind(gt_path)
+        gt_read, pred_read = read_levels(gt_path), read_levels(pred_path)
+        for path, read in ((gt_path, gt_read), (pred_path, pred_read)):
+            if read.note:
+                found.setdefault(read.note, []).append(path)
+        gt, pred = gt_read.values, pred_read.values
         if binary_gt:
             levels = np.count_nonzero(np.bincount(gt.ravel(), minlength=256))
             if levels > 2:
                 raise InputError(
                     gt_path, f"not a mask: {levels} grey levels (expected two, e.g. 0 and 255)"
                 )
-        pred, pred_01 = read_map_kind(pred_path)
-        found.extend(p for p, is_01 in ((gt_path, gt_01), (pred_path, pred_01)) if is_01)
         if pred.shape != gt.shape:
             raise InputError(
                 pred_path,
@@ -414,10 +325,10 @@ def _fmt(value: float) -> str:
 
 # ---------------------------------------------------------------------- evaluation
 def _evaluate_uvos_sequence(
-    seq: _SequenceFiles, with_t: bool, zero_one: list[Path]
+    seq: _SequenceFiles, with_t: bool, unusual: dict[str, list[Path]]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     j_values, f_values, masks = [], [], []
-    for pred, gt in _pairs(seq, binary_gt=True, zero_one=zero_one):
+    for pred, gt in _pairs(seq, binary_gt=True, unusual=unusual):
         mask = binarize(pred)
         truth = gt > 0
         j_values.append(jaccard(mask, truth))
@@ -432,8 +343,8 @@ def _evaluate_uvos_sequence(
     return values, per_frame
 
 
-def _evaluate_vsod_sequence(seq: _SequenceFiles, zero_one: list[Path]) -> SequenceScores:
-    return score_sequence(_pairs(seq, binary_gt=False, zero_one=zero_one))
+def _evaluate_vsod_sequence(seq: _SequenceFiles, unusual: dict[str, list[Path]]) -> SequenceScores:
+    return score_sequence(_pairs(seq, binary_gt=False, unusual=unusual))
 
 
 def evaluate_folder(
@@ -476,15 +387,15 @@ def evaluate_folder(
     frame_rows: list[dict] = []
     vsod_scores: dict[str, SequenceScores] = {}
     no_t: list[str] = []
-    zero_one: list[Path] = []
+    unusual: dict[str, list[Path]] = {}
     for seq in iterator:
         if task == "uvos":
             with_t = t_all_sequences or seq.name not in DAVIS2016_NO_T
-            values, per_frame = _evaluate_uvos_sequence(seq, with_t, zero_one)
+            values, per_frame = _evaluate_uvos_sequence(seq, with_t, unusual)
             if not with_t:
                 no_t.append(seq.name)
         else:
-            scores = _evaluate_vsod_sequence(seq, zero_one)
+            scores = _evaluate_vsod_sequence(seq, unusual)
             vsod_scores[seq.name], values, per_frame = scores, scores.values, scores.per_frame
         rows[seq.name] = values
         for k, frame in enumerate(seq.frames):
@@ -500,12 +411,7 @@ def evaluate_folder(
     else:
         overall = aggregate_sequences(vsod_scores)
     per_frame_df = pd.DataFrame(frame_rows).set_index(["sequence", "frame"])
-    notes = []
-    if zero_one:
-        notes.append(
-            f"{len(zero_one)} file(s) read as 0/1 masks (largest value 1, so 1 = foreground), "
-            f"e.g. {zero_one[0]}"
-        )
+    notes = [f"{len(paths)} file(s) {note}, e.g. {paths[0]}" for note, paths in unusual.items()]
     if no_t:
         notes.append(
             f"T not scored for {', '.join(no_t)}: DAVIS-2016 leaves sequences with occlusions "

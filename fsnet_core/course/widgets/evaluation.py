@@ -28,10 +28,12 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from ...data.layouts import discover_sequences, read_image, read_mask
+from ...data.layouts import discover_sequences
 from ...inference.crf import DSS_CRF, CRFParams, crf_available, crf_missing_message, refine
 from ...io import InputError
-from ...metrics.evaluate import read_map, scored_frames
+from ...io.davis import sequence_folders
+from ...io.images import image_files, read_map, read_mask, read_rgb
+from ...metrics.evaluate import scored_frames
 from ...metrics.uvos import f_boundary, jaccard
 from ..viz import compare_overlay, tile
 from .base import LONG_RANGE, PICTURE_WIDTH, PictureViewer
@@ -76,11 +78,7 @@ def _as_probability(value: np.ndarray, where: Path | str) -> np.ndarray:
 def _folder_predictions(pred_dir: Path) -> dict[str, dict[str, Path]]:
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")
-    found = {
-        seq.name: {p.stem: p for p in sorted(seq.glob("*.png"))}
-        for seq in sorted(pred_dir.iterdir())
-        if seq.is_dir()
-    }
+    found = {seq.name: image_files(seq, "prediction") for seq in sequence_folders(pred_dir)}
     found = {name: frames for name, frames in found.items() if frames}
     if not found:
         raise InputError(pred_dir, "no SEQ/FRAME.png prediction maps inside")
@@ -114,14 +112,14 @@ def viewer_sequences(
         annotated = [p.stem for p, m in zip(record.frames, record.masks, strict=False) if m]
         official = set(scored_frames(annotated))
         seq = ViewerSequence(name, [], [], [], [])
-        for stem in sorted(frames):
+        for stem in frames:  # natural frame order
             where = source / name / f"{stem}.png" if from_folder else f"{name}/{stem}"
             if stem not in by_stem:
                 raise InputError(where, f"no frame {stem!r} in sequence {name!r} of {root}")
             i = by_stem[stem]
             value = frames[stem]
             prob = _as_probability(read_map(value) if from_folder else value, where)
-            image = read_image(record.frames[i])
+            image = read_rgb(record.frames[i])
             if prob.shape != image.shape[:2]:
                 raise InputError(
                     where, f"map is {prob.shape} but frame {record.frames[i]} is {image.shape[:2]}"

@@ -17,9 +17,9 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
-from ...data.layouts import read_image
 from ...inference.video import MANIFEST, open_frames, tint
 from ...io import InputError
+from ...io.images import read_rgb
 from ..viz import tile
 from .base import PictureViewer
 
@@ -87,7 +87,7 @@ def video_scrubber(
         h, w = frame.rgb.shape[:2]
         small = (width, max(1, round(h * width / w)))
         frames.append(cv2.resize(frame.rgb, small, interpolation=cv2.INTER_AREA))
-        prob = read_image(out / "probs" / f"{frame.name}.png")[..., 0]
+        prob = read_rgb(out / "probs" / f"{frame.name}.png")[..., 0]
         probs.append(cv2.resize(prob, small, interpolation=cv2.INTER_AREA))
         if len(frames) == len(names):
             break

@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from ...flow import flow_to_color, write_flo
-from ...io import InputError, atomic_write, mkdtemp_honouring_umask
+from ...io import InputError, atomic_write, davis, mkdtemp_honouring_umask
+from ...io.images import read_labels
 from .regions import REGION_NAMES, TARGET
 from .renderer import Scene
 from .scenes import SyntheticConfig, clip_hazards, clip_rng, make_scene
@@ -79,10 +80,8 @@ def _build(root: Path, cfg: SyntheticConfig, seed: int, smoke: bool) -> dict:
     ]
     splits = {split: [c["name"] for c in clips if c["split"] == split] for split in counts}
     sequences = {c.pop("name"): c for c in clips}
-    lists = root / "ImageSets" / "2016"
-    lists.mkdir(parents=True, exist_ok=True)
     for split, names in splits.items():
-        (lists / f"{split}.txt").write_text("".join(f"{n}\n" for n in names))
+        davis.write_split_list(root, split, names)
     return {
         "generator": GENERATOR,
         "version": GENERATOR_VERSION,
@@ -114,10 +113,7 @@ def _one_torch_thread() -> Iterator[None]:
 def read_regions(root: str | os.PathLike, sequence: str, frame: str) -> np.ndarray:
     """The ``H x W`` uint8 region labels (see :data:`REGION_NAMES`) of one synthetic frame."""
     path = Path(root) / "Regions" / "480p" / sequence / f"{frame}.png"
-    labels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if labels is None:
-        raise InputError(path, "region labels missing or unreadable")
-    return labels
+    return read_labels(path)
 
 
 def read_meta(path: str | os.PathLike) -> dict | None:
@@ -145,7 +141,7 @@ def _own_files(root: Path, meta: dict) -> set[Path]:
     flow of other sequences or the user's own files, is not the set's.
     """
     files = {root / "meta.json"}
-    files |= {root / "ImageSets" / "2016" / f"{split}.txt" for split in meta.get("splits", {})}
+    files |= {davis.split_path(root, split) for split in meta.get("splits", {})}
     sources = {d.name for top in ("Flow", "FlowImages") for d in _folders(root / top)}
     for name, info in meta.get("sequences", {}).items():
         if Path(name).name != name or name in ("", ".", ".."):
