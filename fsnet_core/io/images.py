@@ -138,8 +138,8 @@ class Levels:
 
 NOTES = {
     "zero_one": "read as 0/1 masks (largest value 1, so 1 = foreground)",
-    "16bit_as_8bit": "16-bit files whose values stay within 0-255, read as stored (8-bit scale)",
-    "16bit_scaled": "16-bit maps with values above 255, divided by 257 to 0-255",
+    "16bit_as_8bit": "in 16 bits with values within 0-255, read as stored (the 8-bit scale)",
+    "16bit_scaled": "in 16 bits with values above 255, divided by 257 to 0-255",
 }
 """The ways a file can be unusual, in the words a report uses."""
 
