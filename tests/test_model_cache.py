@@ -121,8 +121,8 @@ def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
 def test_course_files_live_in_the_source_checkout():
     """Run from a checkout, course data, models and figures go beside pyproject.toml."""
 
-    from fsnet_core.course.notebooks import NOTEBOOK_DIR, find_notebooks
     from fsnet_core.course.paths import checkout_root
+    from fsnet_core.harness.notebooks import NOTEBOOK_DIR, find_notebooks
 
     repo = Path(__file__).resolve().parents[1]
     assert checkout_root() == repo

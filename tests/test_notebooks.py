@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from fsnet_core import cli
-from fsnet_core.course.notebooks import (
+from fsnet_core.harness.budgets import timing_table
+from fsnet_core.harness.notebooks import (
     REPO_URL,
     SETUP_CELL,
     NotebookFailed,
@@ -23,7 +24,6 @@ from fsnet_core.course.notebooks import (
     execute_notebook,
     find_notebooks,
     select_notebooks,
-    timing_table,
 )
 
 NOTEBOOKS = find_notebooks()
@@ -76,13 +76,20 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     assert setup and setup[0] < params[0], f"{path.name}: no Colab set-up cell before parameters"
     assert "torch.cuda.is_available()" in nb.cells[setup[0]].source  # detects the GPU
     assert nb.cells[setup[0]].source == SETUP_CELL, (
-        f"{path.name}: the set-up cell differs from SETUP_CELL in fsnet_core/course/notebooks.py"
+        f"{path.name}: the set-up cell differs from SETUP_CELL in fsnet_core/harness/notebooks.py"
     )
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     for words in ("learn", "running time", "what to notice", "exercise"):
         assert words in text, f"{path.name}: no '{words}' in the markdown"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "save_figure(" in code, f"{path.name}: saves no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_does_not_import_the_harness(path):
+    """The harness runs notebooks; a notebook that imported it would need the runner's extras."""
+    code = "\n".join(c.source for c in read(path).cells if c.cell_type == "code")
+    assert not re.search(r"^\s*(from|import) fsnet_core\.harness\b", code, re.M)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -184,7 +191,7 @@ def test_kernel_runs_this_interpreter():
 
 
 def test_timing_table_totals_the_runs(tmp_path):
-    from fsnet_core.course.notebooks import NotebookRun
+    from fsnet_core.harness.notebooks import NotebookRun
 
     runs = [
         NotebookRun("00_quickstart", tmp_path, tmp_path, 12.0),
