@@ -24,7 +24,7 @@ Pairing follows the authors: frame t goes with the flow from t to t+1, stored
 under frame t's stem; so in video layouts the last frame has no flow and is
 not a sample. Every problem is an :class:`~fsnet_core.io.InputError` naming
 the file or folder; images are fully decoded on first access (a truncated
-JPEG fails there, not later as a silent grey block), and :func:`validate`
+JPEG fails there, not later as a silent grey block), and :func:`check_dataset_files`
 decodes everything up front.
 """
 
@@ -424,7 +424,7 @@ def _discover_duts(root, split, flow_source, require_flows, require_masks):
 # --------------------------------------------------------------------------- validation
 
 
-def validate(
+def check_dataset_files(
     source: str | os.PathLike | Sequence[SequenceRecord],
     layout: str = "auto",
     split: str | None = None,

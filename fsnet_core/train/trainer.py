@@ -69,7 +69,7 @@ from .setup import (
     seed_everything,
 )
 from .stages import stage_inputs
-from .validate import validate
+from .validate import validation_scores
 
 BatchHook = Callable[[int, dict[str, Any]], dict[str, Any]]
 
@@ -297,7 +297,7 @@ class StageTrainer:
         self.scheduler.step()
         result = None
         if self.info.is_main:
-            result = validate(
+            result = validation_scores(
                 self.net,
                 self.val_batches,
                 self.stage,
