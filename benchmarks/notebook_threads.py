@@ -8,7 +8,7 @@ the same work in each: forward and backward passes of a ResNet-18 on a batch of
 default thread count. Each policy (the OpenMP runtime's default, which spins a
 while before sleeping, and ``OMP_WAIT_POLICY=PASSIVE``) runs on the idle machine
 and next to one process that keeps a core busy; rounds alternate the policies.
-Prints seconds per case and the ratios that ``fsnet_core.course.openmp`` acts on.
+Prints seconds per case and the ratios that ``fsnet_core.harness.openmp`` acts on.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from fsnet_core.course.notebooks import SETUP_CELL
+from fsnet_core.harness.notebooks import SETUP_CELL
 
 REPO = Path(__file__).resolve().parents[1]
 RUNTIME = REPO / "tests" / "data" / "colab_gpu_runtime.txt"

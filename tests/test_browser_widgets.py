@@ -376,7 +376,7 @@ def browser_ready() -> None:
 
 def test_explorers_redraw_in_jupyterlab(browser_ready, tmp_path):
     pytest.importorskip("jupyterlab", reason="JupyterLab is missing (the lab extra)")
-    from fsnet_core.course.notebooks import ensure_kernel
+    from fsnet_core.harness.notebooks import ensure_kernel
 
     ensure_kernel()
     notebook = _build_notebook(tmp_path)

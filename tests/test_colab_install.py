@@ -34,7 +34,7 @@ import nbformat
 import pytest
 from colab_env import freeze, pins, run
 
-from fsnet_core.course.notebooks import find_notebooks
+from fsnet_core.harness.notebooks import find_notebooks
 
 pytestmark = pytest.mark.slow
 

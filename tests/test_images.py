@@ -1,6 +1,6 @@
 """The floor's one reader: one mask rule, natural frame order, and the two scorers agreeing on it.
 
-Training validation (``train.validate`` over the dataset loader) and
+Training validation (``train.validate.validation_scores`` over the dataset loader) and
 ``fsnet eval`` (``metrics.evaluate``) once read masks by two rules: a grey mask of
 0/2 labels was empty to one and an object to the other, and a 16-bit 0/255 file was
 divided by 257. Both now go through :mod:`fsnet_core.io.images`.
@@ -174,7 +174,7 @@ def test_training_validation_and_fsnet_eval_give_the_same_j(
 ) -> None:
     root = _davis(tmp_path / "DAVIS", mask_style)
     dataset = VideoSegmentationDataset(root, split="val", size=SIDE)
-    during_training = train_validate.validate(
+    during_training = train_validate.validation_scores(
         _FixedPrediction(), DataLoader(dataset, batch_size=2), "finetune", torch.device("cpu")
     )
     for t in range(FRAMES):  # the same prediction, as `fsnet infer` writes it

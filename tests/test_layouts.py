@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from fsnet_core.cli import main
-from fsnet_core.data.layouts import detect_layout, discover_sequences, validate
+from fsnet_core.data.layouts import check_dataset_files, detect_layout, discover_sequences
 from fsnet_core.flow import write_flo
 from fsnet_core.io import InputError
 from fsnet_core.io.images import read_mask, read_rgb
@@ -173,7 +173,7 @@ def test_truncated_or_unreadable_images_are_named_when_decoded(tmp_path: Path) -
     frame.write_bytes(data[: len(data) // 2])
     records = discover_sequences(root)  # discovery only lists files
     with pytest.raises(InputError, match="truncated") as err:
-        validate(records)
+        check_dataset_files(records)
     assert err.value.path == frame
     with pytest.raises(InputError, match="truncated"):
         read_rgb(frame)
@@ -186,16 +186,16 @@ def test_truncated_or_unreadable_images_are_named_when_decoded(tmp_path: Path) -
 
 def test_validate_checks_sizes_and_flow_fields(tmp_path: Path) -> None:
     root = make_davis(tmp_path, {"bear": 3})
-    assert len(validate(root, require_flows=True, require_masks=True)) == 1
+    assert len(check_dataset_files(root, require_flows=True, require_masks=True)) == 1
     small = _png_mask(root / "Annotations" / "480p" / "bear" / "00002.png", (6, 8))
     with pytest.raises(InputError, match="differs from its frame") as err:
-        validate(root)
+        check_dataset_files(root)
     assert err.value.path == small
     _png_mask(small)
     bad_flo = root / "Flow" / "gt" / "bear" / "00001.flo"
     bad_flo.write_bytes(bad_flo.read_bytes()[:-8])
     with pytest.raises(InputError, match="truncated or corrupt .flo") as err:
-        validate(root)
+        check_dataset_files(root)
     assert err.value.path == bad_flo
 
 
@@ -293,6 +293,6 @@ def test_real_davis_sample_is_discovered_and_decodes() -> None:
     assert lengths["blackswan"] == 50 and lengths["soapbox"] == 99
     assert all(f is None for r in records for f in r.flows)  # no flow computed in the sample
     short = [r for r in records if r.name == "car-shadow"]
-    validate(short)  # decode every frame and mask of one sequence
+    check_dataset_files(short)  # decode every frame and mask of one sequence
     assert read_rgb(short[0].frames[0]).shape == (480, 854, 3)
     assert read_mask(short[0].masks[0]).any()

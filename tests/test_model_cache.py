@@ -121,10 +121,47 @@ def test_an_interrupted_run_is_finished_not_restarted(smoke_data, tmp_path):
 def test_course_files_live_in_the_source_checkout():
     """Run from a checkout, course data, models and figures go beside pyproject.toml."""
 
-    from fsnet_core.course.notebooks import NOTEBOOK_DIR, find_notebooks
     from fsnet_core.course.paths import checkout_root
+    from fsnet_core.harness.notebooks import NOTEBOOK_DIR, find_notebooks
 
     repo = Path(__file__).resolve().parents[1]
     assert checkout_root() == repo
     assert lab_path("data") == repo / "data"
     assert NOTEBOOK_DIR == repo / "notebooks" and find_notebooks()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ('{"epochs": "1"}', 'epochs = "1": expected an integer'),
+        ('{"epochs": 1.5}', "epochs = 1.5: expected an integer"),
+        ('{"augment": 1}', "augment = 1: expected true or false"),
+        ('{"augment": "yes"}', 'augment = "yes": expected true or false'),
+        ('{"lr": true}', "lr = true: expected a number"),
+        ('{"threads": 2.0}', "threads = 2.0: expected an integer or null"),
+        ('{"scales": [1, "x"]}', 'scales = [1, "x"]: expected a list, each a number'),
+        ('{"channels": "8"}', 'channels = "8": expected an integer'),
+    ],
+)
+def test_a_wrong_typed_override_names_the_field_before_anything_is_written(
+    monkeypatch, tmp_path, overrides, expected
+):
+    # issue 19.11: "1" gave a TypeError naming no field; 1.5 was taken and failed in training,
+    # after config.json was written
+    from fsnet_core.course.model_cache import CONFIG_ENV, HOME_ENV, notebook_config
+
+    monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setenv(CONFIG_ENV, overrides)
+    with pytest.raises(ValueError) as refused:
+        notebook_config(True)
+    assert str(refused.value) == f"${CONFIG_ENV}: {expected}"
+    assert not (tmp_path / "home").exists()  # no synthetic set, no run folder
+
+
+def test_right_typed_overrides_are_taken(monkeypatch, capsys):
+    from fsnet_core.course.model_cache import CONFIG_ENV, notebook_config
+
+    monkeypatch.setenv(CONFIG_ENV, '{"lr": 1, "scales": [1, 1.25], "augment": false, "threads": 2}')
+    config = notebook_config(True, data="d")
+    assert (config.lr, config.scales, config.augment, config.threads) == (1, (1.0, 1.25), False, 2)
+    assert "overrides from $FSNET_LAB_CONFIG" in capsys.readouterr().out

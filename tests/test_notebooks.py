@@ -14,7 +14,11 @@ import nbformat
 import pytest
 
 from fsnet_core import cli
-from fsnet_core.course.notebooks import (
+from fsnet_core.course import model_cache
+from fsnet_core.data.synthetic import SyntheticConfig
+from fsnet_core.harness.budgets import timing_table
+from fsnet_core.harness.notebooks import (
+    NOTEBOOK_DIR,
     REPO_URL,
     SETUP_CELL,
     NotebookFailed,
@@ -23,7 +27,6 @@ from fsnet_core.course.notebooks import (
     execute_notebook,
     find_notebooks,
     select_notebooks,
-    timing_table,
 )
 
 NOTEBOOKS = find_notebooks()
@@ -76,13 +79,20 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     assert setup and setup[0] < params[0], f"{path.name}: no Colab set-up cell before parameters"
     assert "torch.cuda.is_available()" in nb.cells[setup[0]].source  # detects the GPU
     assert nb.cells[setup[0]].source == SETUP_CELL, (
-        f"{path.name}: the set-up cell differs from SETUP_CELL in fsnet_core/course/notebooks.py"
+        f"{path.name}: the set-up cell differs from SETUP_CELL in fsnet_core/harness/notebooks.py"
     )
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     for words in ("learn", "running time", "what to notice", "exercise"):
         assert words in text, f"{path.name}: no '{words}' in the markdown"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "save_figure(" in code, f"{path.name}: saves no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_does_not_import_the_harness(path):
+    """The harness runs notebooks; a notebook that imported it would need the runner's extras."""
+    code = "\n".join(c.source for c in read(path).cells if c.cell_type == "code")
+    assert not re.search(r"^\s*(from|import) fsnet_core\.harness\b", code, re.M)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -98,6 +108,70 @@ def test_every_exercise_has_a_collapsed_solution_or_check(path):
     assert len(answers) >= len(exercises), (
         f"{path.name}: {len(exercises)} exercises but {len(answers)} collapsed solutions or checks"
     )
+
+
+# ------------------------------------------------------------------ the prose and the configuration
+
+# Which course models each notebook's prose describes: SMOKE = True, SMOKE = False.
+DESCRIBES: dict[str, set[bool]] = {"00_quickstart": {True, False}, "02_rcam_attention": {True}}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# How the prose names a course model: "16 channels, one BPM, 64 x 64 inputs, three short
+# epochs" (SMOKE) or "32 channels, two BPMs, 16 epochs at 96 x 96" (the smoke preset).
+MODEL_PHRASE = re.compile(
+    r"(?P<channels>\d+) channels, (?P<bpm>\w+) BPMs?, (?:"
+    r"(?P<size>\d+) x (?P=size) inputs, (?P<epochs>\w+) short epochs"
+    r"|(?P<preset_epochs>\w+) epochs at (?P<preset_size>\d+) x (?P=preset_size))"
+)
+
+
+def markdown(path) -> str:
+    """The notebook's text cells, joined, with every run of white space one space."""
+    return " ".join(
+        "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown").split()
+    )
+
+
+def number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def described_models(text: str) -> set[tuple[int, int, int, int]]:
+    """(channels, BPMs, input size, epochs) of every course model ``text`` describes."""
+    return {
+        (
+            number(m["channels"]),
+            number(m["bpm"]),
+            number(m["size"] or m["preset_size"]),
+            number(m["epochs"] or m["preset_epochs"]),
+        )
+        for m in MODEL_PHRASE.finditer(text)
+    }
+
+
+def test_described_models_reads_both_phrasings():
+    text = "A model (16 channels, one BPM, 64 x 64 inputs, three short epochs) or 32 channels, "
+    text += "two BPMs, 16 epochs at 96 x 96; not 8 channels, one BPM, 64 x 32 inputs."
+    assert described_models(text) == {(16, 1, 64, 3), (32, 2, 96, 16)}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_prose_describes_the_course_model_as_configured(path, monkeypatch, tmp_path):
+    """What a notebook's text says of the model ``notebook_config`` builds (in each mode it
+    describes) is what the configuration holds: a changed preset shows here, not in class."""
+    monkeypatch.setattr(model_cache, "synthetic_root", lambda: tmp_path)  # no data generated
+    monkeypatch.delenv(model_cache.CONFIG_ENV, raising=False)
+    configs = [model_cache.notebook_config(smoke) for smoke in DESCRIBES.get(path.stem, ())]
+    expected = {(c.model.channels, c.model.num_bpm, c.size, c.epochs) for c in configs}
+    assert described_models(markdown(path)) == expected
+
+
+def test_the_quickstart_describes_the_built_in_clips_as_generated():
+    text = markdown(NOTEBOOK_DIR / "00_quickstart.ipynb")
+    train = re.search(r"training clips are many and short \((\d+) frames", text)
+    val = re.search(r"validation clips, which we look at, have (\d+) frames", text)
+    assert train and val, "00_quickstart no longer says how long the built-in clips are"
+    built = SyntheticConfig()  # what synthetic_root() generates
+    assert (int(train[1]), int(val[1])) == (built.train_frames, built.frames)
 
 
 @pytest.mark.slow
@@ -184,7 +258,7 @@ def test_kernel_runs_this_interpreter():
 
 
 def test_timing_table_totals_the_runs(tmp_path):
-    from fsnet_core.course.notebooks import NotebookRun
+    from fsnet_core.harness.notebooks import NotebookRun
 
     runs = [
         NotebookRun("00_quickstart", tmp_path, tmp_path, 12.0),

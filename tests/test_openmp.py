@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fsnet_core.course import openmp
+from fsnet_core.harness import openmp
 
 
 def test_a_busy_machine_gets_passive_waiting_and_says_why():

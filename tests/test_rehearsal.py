@@ -50,7 +50,7 @@ import torch
 from colab_env import restore_baseline
 from PIL import Image
 
-from fsnet_core.course.notebooks import NotebookFailed, execute_notebook, find_notebooks
+from fsnet_core.harness.notebooks import NotebookFailed, execute_notebook, find_notebooks
 
 pytestmark = pytest.mark.slow
 

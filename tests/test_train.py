@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
-from dataclasses import fields
+import socket
+import subprocess
+import sys
+from dataclasses import asdict, fields
 
 import pandas as pd
 import pytest
@@ -17,10 +21,11 @@ from fsnet_core.model import FSNet, FSNetConfig
 from fsnet_core.model.io import load_model
 from fsnet_core.runtime import autocast_dtype
 from fsnet_core.train import TrainingDiverged, train
-from fsnet_core.train.checkpoint import ResumableSampler, read_checkpoint
+from fsnet_core.train.checkpoint import Progress, ResumableSampler, read_checkpoint
 from fsnet_core.train.config import PRESETS, TrainConfig
 from fsnet_core.train.data import SeededAugmentation
 from fsnet_core.train.losses import forward_losses
+from fsnet_core.train.setup import LOCK_FILE
 from fsnet_core.train.stages import merge_stage_weights, stage_inputs
 
 TINY_MODEL = dict(backbone="resnet18", channels=8, num_bpm=1)
@@ -237,6 +242,19 @@ def test_a_killed_and_resumed_run_ends_with_the_same_weights(smoke_data, tmp_pat
     pd.testing.assert_frame_equal(whole.history[cols], resumed.history[cols])
 
 
+def test_epoch_totals_are_kept_in_a_checkpoint_as_a_plain_dict():
+    # an older last.pt holds only the totals counted so far, under these names
+    progress = Progress("finetune", epoch_sums={"loss_appearance": 1.0, "passes": 2.0})
+    totals = progress.epoch_sums
+    assert totals.per_pass("loss_appearance") == 0.5 and totals.seconds == 0.0
+    saved = asdict(progress)
+    assert isinstance(saved["epoch_sums"], dict) and Progress(**saved) == progress
+    totals.add(passes=2, loss_motion=3.0)
+    assert totals.per_pass("loss_appearance", "loss_motion") == 1.0
+    with pytest.raises(AttributeError):
+        totals.add(sample=1)  # a misspelt total is an error, not a new key
+
+
 @pytest.fixture(scope="module")
 def stopped_run(smoke_data, tmp_path_factory):
     """A run folder stopped after its first optimizer step (no epoch ended): copy before use."""
@@ -285,6 +303,53 @@ def test_resume_without_a_run_is_an_error_unless_asked_to_start(smoke_data, tmp_
     assert continued.final.finished and continued.final.steps == 2  # continued, not restarted
     with pytest.raises(ValueError, match="resume must be"):
         train(tiny_config(smoke_data, typo), resume="yes")
+
+
+def _exited_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    return int(done.stdout)
+
+
+def _lock_run(out, pid: int) -> None:
+    """Write ``out``'s lock as the run of process ``pid`` on this host would hold it."""
+    out.mkdir(parents=True, exist_ok=True)
+    owner = {"pid": pid, "host": socket.gethostname(), "what": "a training run"}
+    (out / LOCK_FILE).write_text(json.dumps(owner))
+
+
+def test_a_folder_in_use_by_a_live_run_is_refused(smoke_data, tmp_path, capsys):
+    # issue 19.2: two runs on one folder at once both exited 0, the later one's files
+    # silently replacing the earlier one's
+    from fsnet_core.cli import main
+
+    out = tmp_path / "run"
+    _lock_run(out, os.getpid())  # this test's own process: alive for sure
+    with pytest.raises(InputError) as refused:
+        train(tiny_config(smoke_data, out), max_steps=1)
+    message = str(refused.value)
+    assert message.startswith(f"{out}: in use by a training run")
+    assert f"pid {os.getpid()} on host {socket.gethostname()}" in message
+    assert [p.name for p in out.iterdir()] == [LOCK_FILE]  # nothing written, its lock kept
+    args = ["train", "--data", smoke_data, "--out", str(out), "--no-progress"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"pid {os.getpid()}" in err and str(out) in err
+
+
+def test_the_lock_of_a_killed_run_is_taken_over_and_a_finished_run_resumes(
+    smoke_data, tmp_path, capsys
+):
+    out = tmp_path / "run"
+    dead = _exited_pid()
+    _lock_run(out, dead)
+    first = train(tiny_config(smoke_data, out))
+    assert first.final.finished and not (out / LOCK_FILE).exists()
+    assert f"taking over the lock of a training run, pid {dead}" in capsys.readouterr().err
+    again = train(tiny_config(smoke_data, out), resume=True)  # after a normal end: allowed
+    assert again.final.finished and not (out / LOCK_FILE).exists()
 
 
 def test_max_steps_limits_one_call_and_is_not_kept_with_the_run(smoke_data, stopped_run, tmp_path):

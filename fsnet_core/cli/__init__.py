@@ -1,6 +1,6 @@
 """The ``fsnet`` command line: thin wrappers over the package's functions.
 
-Each subcommand lives in ``fsnet_core/commands/<name>.py`` and exposes
+Each subcommand lives in ``fsnet_core/cli/<name>.py`` and exposes
 ``register(subparsers)``; add a module name to :data:`COMMANDS` to add one.
 """
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = name.replace("-", "_")  # "run-all" lives in commands/run_all.py
+        module = name.replace("-", "_")  # "run-all" lives in cli/run_all.py
         importlib.import_module(f"fsnet_core.cli.{module}").register(sub)
     return parser
 

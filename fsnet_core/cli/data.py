@@ -68,10 +68,10 @@ def run_synthetic(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..data.layouts import detect_layout, validate
+    from ..data.layouts import check_dataset_files, detect_layout
 
     layout = detect_layout(args.root) if args.layout == "auto" else args.layout
-    records = validate(
+    records = check_dataset_files(
         args.root,
         layout,
         args.split,

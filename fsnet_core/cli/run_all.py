@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..course.notebooks import NotebookFailed, run_all, timing_table
+    from ..harness.budgets import timing_table
+    from ..harness.notebooks import NotebookFailed, run_all
 
     try:
         runs = run_all(

@@ -28,7 +28,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, field_type_problem
 from .paths import checkout_root
 
 HOME_ENV = "FSNET_LAB_HOME"
@@ -71,8 +71,10 @@ _announced: set[str] = set()
 def config_overrides() -> dict[str, Any]:
     """The fields ``$FSNET_LAB_CONFIG`` (a JSON object) overrides; printed once per process.
 
-    A value that is not a JSON object, or a key that is not a field of
-    :class:`~fsnet_core.train.config.TrainConfig` or of its model, raises ``ValueError``.
+    A value that is not a JSON object, a key that is not a field of
+    :class:`~fsnet_core.train.config.TrainConfig` or of its model, or a value of
+    another type than its field's (``"epochs": 1.5`` or ``"1"``, ``"augment": 1``)
+    raises ``ValueError`` naming the field, before anything is written.
     They win over a notebook's own overrides, so set budget fields (``epochs``, ``size``,
     ``channels``, ``val_max_frames``): a field a notebook varies (``rcam``, ``num_bpm``)
     set here would make its variants alike.
@@ -93,6 +95,9 @@ def config_overrides() -> dict[str, Any]:
             f"${CONFIG_ENV}: unknown field(s) {', '.join(unknown)}; TrainConfig and its model "
             f"have {', '.join(sorted(known))}"
         )
+    for name, value in overrides.items():
+        if problem := field_type_problem(name, value):
+            raise ValueError(f"${CONFIG_ENV}: {name} = {json.dumps(value)}: {problem}")
     if text not in _announced:
         _announced.add(text)
         print(f"course model overrides from ${CONFIG_ENV}: {overrides}")

@@ -27,7 +27,7 @@ the file or folder. Files are listed, sorted and read by the floor
 (:mod:`fsnet_core.io.images`: natural frame order, one mask rule; images fully
 decoded on first access, so a truncated JPEG fails there, not later as a
 silent grey block); the DAVIS names and split lists come from
-:mod:`fsnet_core.io.davis`. :func:`validate` decodes everything up front.
+:mod:`fsnet_core.io.davis`. :func:`check_dataset_files` decodes everything up front.
 """
 
 from __future__ import annotations
@@ -372,7 +372,7 @@ def _discover_duts(root, split, flow_source, require_flows, require_masks):
 # --------------------------------------------------------------------------- validation
 
 
-def validate(
+def check_dataset_files(
     source: str | os.PathLike | Sequence[SequenceRecord],
     layout: str = "auto",
     split: str | None = None,

@@ -1,6 +1,6 @@
 """The floor every layer shares: files written safely, and weight files read and fetched.
 
-``files`` (atomic writes, :class:`InputError`), ``images`` (the one reader of
+``files`` (atomic writes, lock files, :class:`InputError`), ``images`` (the one reader of
 images, masks and maps, and the one sort of frame names), ``davis`` (the DAVIS
 folder layout and its split lists), ``weights`` (reading a weight file safely,
 digests, the mirror). This package imports nothing else of
@@ -11,6 +11,7 @@ from .files import (
     InputError,
     atomic_write,
     current_umask,
+    exclusive_lock,
     mkdtemp_honouring_umask,
     remove_stale_temporaries,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "atomic_write",
     "check_name_digest",
     "current_umask",
+    "exclusive_lock",
     "hub_checkpoint_path",
     "load_hub_weights",
     "load_weights",

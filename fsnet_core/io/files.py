@@ -1,4 +1,4 @@
-"""Writing files safely: atomic writes, and errors that name the file at fault.
+"""Writing files safely: atomic writes, lock files, and errors that name the file at fault.
 
 Files and folders made here get the permissions ``open()`` and ``mkdir()``
 would give (``0o666`` / ``0o777`` less the umask), not the private ``0o600``
@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
+import socket
+import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -92,3 +96,109 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: Iterable[str]) ->
                 stale.unlink()
                 removed.append(stale)
     return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this host (one of another user's counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_lock(path: Path) -> tuple[str, dict | None]:
+    """The lock file's text and its owner (``None`` when it does not parse)."""
+    text = path.read_text()
+    try:
+        owner = json.loads(text)
+    except ValueError:
+        return text, None
+    ok = isinstance(owner, dict) and isinstance(owner.get("pid"), int) and "host" in owner
+    return text, owner if ok else None
+
+
+def _take_over(path: Path, seen: str, why: str) -> None:
+    """Remove the stale lock ``path`` if it still holds ``seen``; put back one taken meanwhile."""
+    aside = path.with_name(f"{path.name}.{os.getpid()}.stale")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return  # its holder (or another taker) removed it: try again
+    if aside.read_text() == seen:
+        aside.unlink()
+        print(f"{path}: taking over the lock of {why}", file=sys.stderr)
+        return
+    with contextlib.suppress(FileExistsError):  # a live lock taken meanwhile: give it back
+        os.link(aside, path)
+    aside.unlink()
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[Path]:
+    """Hold the lock file ``path`` while the block runs, so that one process works in its folder.
+
+    The file is created atomically (``O_CREAT | O_EXCL``) holding this process's
+    pid and host, and removed when the block ends, by an exception too. A lock
+    of a live process, or of another host (whose processes cannot be seen), is
+    refused with an :class:`InputError` naming the folder, the holder's pid and
+    host; a lock of a process gone from this host (killed) is taken over, with a
+    note on stderr. ``what`` names the holder in messages (``"a training run"``).
+    Folders made for the lock are removed again at the end when left empty.
+    """
+    path = Path(path)
+    missing = []
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "what": what}
+    try:
+        _acquire(path, me)
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(OSError):
+                if _read_lock(path)[1] == me:
+                    path.unlink()
+    finally:
+        for folder in missing:  # deepest first; stops at the first that is not empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def _acquire(path: Path, me: dict) -> None:
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            try:
+                text, owner = _read_lock(path)
+                if owner is None:  # just created, its owner not written yet?
+                    time.sleep(0.2)
+                    text, owner = _read_lock(path)
+            except FileNotFoundError:
+                continue  # released meanwhile
+            if owner is None:
+                _take_over(path, text, "a process that never wrote its pid (unreadable lock)")
+                continue
+            pid, host, held = owner["pid"], owner["host"], owner.get("what", "another process")
+            if host != me["host"] or _process_alive(pid):
+                raise InputError(
+                    path.parent,
+                    f"in use by {held} (pid {pid} on host {host}, lock file {path.name}); wait "
+                    f"for it to end, or delete {path.name} if that process is gone",
+                ) from None
+            _take_over(path, text, f"{held}, pid {pid} on host {host}, which is no longer running")
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+        return
+    raise InputError(path.parent, f"could not take the lock {path.name}: it keeps changing hands")

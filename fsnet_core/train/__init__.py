@@ -25,7 +25,7 @@ _LAZY = {
     "seed_everything": "setup",
     "merge_stage_weights": "stages",
     "merge_stage_checkpoints": "stages",
-    "validate": "validate",
+    "validation_scores": "validate",
 }
 
 __all__ = ["PRESETS", "STAGES", "TrainConfig", *_LAZY]

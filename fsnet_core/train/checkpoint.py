@@ -35,6 +35,30 @@ BEST = "best.pt"
 
 
 @dataclass
+class EpochTotals:
+    """Running totals of the epoch in progress; a new total is one more field.
+
+    Saved in ``last.pt`` as a plain dict (a resumed epoch goes on counting), and
+    read back from one, the empty dict of a fresh epoch included.
+    """
+
+    loss_appearance: float = 0.0
+    loss_motion: float = 0.0
+    passes: float = 0.0  # forward/backward passes (one per scale and batch)
+    samples: float = 0.0  # over all ranks
+    seconds: float = 0.0
+
+    def add(self, **amounts: float) -> None:
+        """Add to the named totals (an unknown name raises ``AttributeError``)."""
+        for name, amount in amounts.items():
+            setattr(self, name, getattr(self, name) + amount)
+
+    def per_pass(self, *names: str) -> float:
+        """The sum of the named totals divided by the passes so far (at least one)."""
+        return sum(getattr(self, name) for name in names) / max(self.passes, 1.0)
+
+
+@dataclass
 class Progress:
     """Where a stage stands. ``epoch``/``batch`` name the *next* batch to run."""
 
@@ -45,8 +69,12 @@ class Progress:
     best_j: float = float("-inf")
     best_epoch: int = -1
     finished: bool = False
-    epoch_sums: dict[str, float] = field(default_factory=dict)
+    epoch_sums: EpochTotals = field(default_factory=EpochTotals)
     history: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.epoch_sums, dict):  # as read from a checkpoint
+            self.epoch_sums = EpochTotals(**self.epoch_sums)
 
 
 def rng_state() -> dict[str, Any]:

@@ -33,6 +33,8 @@ Presets (``TrainConfig.preset(name, **overrides)``):
 from __future__ import annotations
 
 import json
+import types
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -226,6 +228,49 @@ class TrainConfig:
         with atomic_write(path) as tmp:
             tmp.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
         return Path(path)
+
+
+def _accepts(kind: Any, value: Any) -> bool:
+    """Whether the JSON value ``value`` is of the annotated type ``kind`` (no conversion:
+    a float is not an int, nor 1 a bool; an int is a float; a list is a tuple)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return any(_accepts(a, value) for a in args)
+    if origin is Literal:
+        return any(type(value) is type(a) and value == a for a in args)
+    if origin is tuple:
+        return isinstance(value, (list, tuple)) and all(_accepts(args[0], v) for v in value)
+    if kind is type(None):
+        return value is None
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind) if isinstance(kind, type) else True
+
+
+def _type_name(kind: Any) -> str:
+    """``kind`` in words, as JSON spells values: "an integer or null", "true or false"."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(json.dumps(a) for a in args)
+    if origin is tuple:
+        return f"a list, each {_type_name(args[0])}"
+    names = {type(None): "null", bool: "true or false", int: "an integer", float: "a number"}
+    names[str] = "a string"
+    return names.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+def field_type_problem(name: str, value: Any) -> str | None:
+    """Why ``value``, read from JSON, cannot be the field ``name`` of :class:`TrainConfig`
+    or of its model (e.g. ``'expected an integer'``); ``None`` when it can (or the name
+    is not a field). For values from outside: the dataclasses themselves convert nothing."""
+    hints = typing.get_type_hints(TrainConfig) | typing.get_type_hints(FSNetConfig)
+    if name not in hints or _accepts(hints[name], value):
+        return None
+    return f"expected {_type_name(hints[name])}"
 
 
 PRESETS: dict[str, TrainConfig] = {

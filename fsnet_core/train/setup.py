@@ -8,6 +8,7 @@ before :func:`record_run` writes anything.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
-from ..io import InputError, remove_stale_temporaries
+from ..io import InputError, exclusive_lock, remove_stale_temporaries
 from ..model import FSNet
 from ..model.official import CheckpointMismatch
 from .checkpoint import BEST, LAST, read_checkpoint
@@ -26,6 +27,8 @@ from .logs import HISTORY_CSV
 from .stages import merge_stage_checkpoints, stage_state
 
 CONFIG_JSON = "config.json"
+# Held in the run folder while a run uses it: the owner's pid and host (see io.exclusive_lock).
+LOCK_FILE = ".lock"
 # ``resume=True`` needs a run to continue; ``resume="or-start"`` starts one where there is none.
 Resume = bool | Literal["or-start"]
 RESUME_OR_START = "or-start"
@@ -81,6 +84,12 @@ def check_resumable(payload: dict[str, Any], config: TrainConfig, path: Path) ->
         raise InputError(
             path, f"was written with other training options ({shown}); resume with the same ones"
         )
+
+
+def hold_run_folder(config: TrainConfig) -> contextlib.AbstractContextManager[Path]:
+    """Keep other runs out of ``config.out`` while the block runs: a second run there is
+    refused, naming the holder's pid and host (:func:`~fsnet_core.io.exclusive_lock`)."""
+    return exclusive_lock(Path(config.out) / LOCK_FILE, "a training run")
 
 
 def check_run_folder(config: TrainConfig, stages: Sequence[str], resume: Resume) -> None:
@@ -153,6 +162,7 @@ def initial_model(config: TrainConfig, stage: str, out: Path) -> tuple[FSNet, st
 
 __all__ = [
     "CONFIG_JSON",
+    "LOCK_FILE",
     "RESUMABLE_CHANGES",
     "RESUME_OR_START",
     "Resume",
@@ -160,5 +170,6 @@ __all__ = [
     "check_run_folder",
     "initial_model",
     "record_run",
+    "hold_run_folder",
     "seed_everything",
 ]

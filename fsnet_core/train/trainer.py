@@ -36,6 +36,7 @@ from ..runtime import autocast_dtype, resolve_device
 from .checkpoint import (
     BEST,
     LAST,
+    EpochTotals,
     Progress,
     ResumableSampler,
     link_or_copy,
@@ -64,12 +65,13 @@ from .setup import (
     Resume,
     check_resumable,
     check_run_folder,
+    hold_run_folder,
     initial_model,
     record_run,
     seed_everything,
 )
 from .stages import stage_inputs
-from .validate import validate
+from .validate import validation_scores
 
 BatchHook = Callable[[int, dict[str, Any]], dict[str, Any]]
 
@@ -261,14 +263,10 @@ class StageTrainer:
                         for x in inputs
                     )
                     la, lm = self._pass(a, m, mask).tolist()
-                    sums["loss_appearance"] = sums.get("loss_appearance", 0.0) + la
-                    sums["loss_motion"] = sums.get("loss_motion", 0.0) + lm
-                    sums["passes"] = sums.get("passes", 0.0) + 1
+                    sums.add(loss_appearance=la, loss_motion=lm, passes=1)
                 p.batch += 1
-                sums["samples"] = (
-                    sums.get("samples", 0.0) + len(batch["mask"]) * self.info.world_size
-                )
-                loss = (sums["loss_appearance"] + sums["loss_motion"]) / sums["passes"]
+                sums.add(samples=len(batch["mask"]) * self.info.world_size)
+                loss = sums.per_pass("loss_appearance", "loss_motion")
                 bar.set_postfix(
                     loss=f"{loss:.4f}", lr=f"{self.optimizer.param_groups[0]['lr']:.2g}"
                 )
@@ -278,7 +276,7 @@ class StageTrainer:
                 )
                 if self.pending:
                     continue
-                sums["seconds"] = sums.get("seconds", 0.0) + time.perf_counter() - started
+                sums.add(seconds=time.perf_counter() - started)
                 started = time.perf_counter()
                 if self.stop_step is not None and p.step >= self.stop_step:
                     self._save()
@@ -287,7 +285,7 @@ class StageTrainer:
                     self._save()
         if self.pending:
             self._step()
-        sums["seconds"] = sums.get("seconds", 0.0) + time.perf_counter() - started
+        sums.add(seconds=time.perf_counter() - started)
         return True
 
     def _end_epoch(self, epoch: int) -> None:
@@ -297,7 +295,7 @@ class StageTrainer:
         self.scheduler.step()
         result = None
         if self.info.is_main:
-            result = validate(
+            result = validation_scores(
                 self.net,
                 self.val_batches,
                 self.stage,
@@ -306,24 +304,23 @@ class StageTrainer:
                 self.config.channels_last,
             )
         j, f = broadcast_object((result.J, result.F) if result else None, self.info)  # type: ignore[misc]
-        passes = max(sums.get("passes", 0.0), 1.0)
-        seconds = sums.get("seconds", 0.0)
+        seconds = sums.seconds
         previous = p.history[-1]["elapsed_s"] if p.history else 0.0
         row = {
             "stage": self.stage,
             "epoch": epoch + 1,
             "lr": lr,
-            "loss": (sums.get("loss_appearance", 0.0) + sums.get("loss_motion", 0.0)) / passes,
-            "loss_appearance": sums.get("loss_appearance", 0.0) / passes,
-            "loss_motion": sums.get("loss_motion", 0.0) / passes,
+            "loss": sums.per_pass("loss_appearance", "loss_motion"),
+            "loss_appearance": sums.per_pass("loss_appearance"),
+            "loss_motion": sums.per_pass("loss_motion"),
             "val_J": j,
             "val_F": f,
-            "samples_per_s": sums.get("samples", 0.0) / seconds if seconds else float("nan"),
+            "samples_per_s": sums.samples / seconds if seconds else float("nan"),
             "epoch_s": seconds,
             "elapsed_s": previous + seconds,
         }
         p.history.append(row)
-        p.epoch, p.batch, p.epoch_sums = epoch + 1, 0, {}
+        p.epoch, p.batch, p.epoch_sums = epoch + 1, 0, EpochTotals()
         improved = j > p.best_j
         if improved:
             p.best_j, p.best_epoch = j, epoch + 1
@@ -386,7 +383,8 @@ def train(
     start from scratch); ``resume="or-start"`` starts one there instead.
     ``max_steps`` stops (and saves) after that many optimizer steps of this
     call, over all its stages: a limit of one session, not part of the run.
-    Under ``torchrun`` every process calls this; rank 0 writes the files.
+    Under ``torchrun`` every process calls this; rank 0 writes the files. A folder that
+    another run (of any process on this host or another) is using is refused.
     ``batch_hook(step, batch) -> batch`` sees every batch before it is used
     (for tests and teaching; it must not consume random numbers).
     """
@@ -396,8 +394,22 @@ def train(
         raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
     stages = tuple(stages or config.stages)
     config = config.replace(stages=stages)
-    check_run_folder(config, stages, resume)
     info = dist_info()
+    # One run per folder: rank 0 holds the lock from the first check to the last write.
+    with hold_run_folder(config) if info.is_main else contextlib.nullcontext():
+        check_run_folder(config, stages, resume)
+        return _train_stages(config, stages, info, resume, max_steps, batch_hook)
+
+
+def _train_stages(
+    config: TrainConfig,
+    stages: tuple[str, ...],
+    info: DistInfo,
+    resume: Resume,
+    max_steps: int | None,
+    batch_hook: BatchHook | None,
+) -> TrainResult:
+    """:func:`train` once the folder is checked (and held): set up, then run each stage."""
     device = resolve_device(config.device, info.device_index)
     created = init_distributed(info, device)
     if config.threads:

@@ -31,7 +31,7 @@ class Validation:
 
 
 @torch.no_grad()
-def validate(
+def validation_scores(
     model: nn.Module,
     batches: Iterable[Mapping[str, object]],
     stage: str,

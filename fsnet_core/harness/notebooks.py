@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..course.paths import CHECKOUT
+from ..course.viz import FIGURES_ENV
 from ..extras import require
 from .openmp import choose_wait_policy
-from .paths import CHECKOUT
-from .viz import FIGURES_ENV
 
 # The one place the public repository's address is written down: the notebooks' Colab badges
 # and set-up cells use it, and tests/test_notebooks.py checks that every notebook agrees.
@@ -257,30 +257,7 @@ def run_all(
     return runs
 
 
-# The course's time budget on a 2-core CPU in SMOKE mode, cold (issue 13): seconds.
-BUDGETS_S: dict[str, float] = {"00_quickstart": 120.0, "total": 900.0}
-
-
-def _timed(name: str, seconds: float, width: int) -> str:
-    line = f"{name:<{width}}  {seconds:7.1f}"
-    budget = BUDGETS_S.get(name)
-    if budget is not None:
-        verdict = "within" if seconds <= budget else "OVER"
-        line += f"  (budget {budget:.0f} s on 2 cores, cold: {verdict})"
-    return line
-
-
-def timing_table(runs: Sequence[NotebookRun]) -> str:
-    """Per-notebook wall-clock times and the total, each against its budget where it has one."""
-    width = max([len(r.name) for r in runs] + [5])
-    lines = [f"{'notebook':<{width}}  seconds"]
-    lines += [_timed(r.name, r.seconds, width) for r in runs]
-    lines.append(_timed("total", sum(r.seconds for r in runs), width))
-    return "\n".join(lines)
-
-
 __all__ = [
-    "BUDGETS_S",
     "BUILD_DIR",
     "COLAB_URL",
     "KERNEL_NAME",
@@ -296,5 +273,4 @@ __all__ = [
     "kernel_wait_policy",
     "run_all",
     "select_notebooks",
-    "timing_table",
 ]
