@@ -68,3 +68,6 @@ def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: i
         fig.savefig(tmp, dpi=90, format="png")
     plt.close(fig)
     return path
+
+
+__all__ = ["drawn_pair", "forward_pass_figure"]

@@ -11,3 +11,6 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 def checkout_root() -> Path | None:
     """The source checkout's root, or ``None`` for an installed package (e.g. on Colab)."""
     return CHECKOUT if (CHECKOUT / "pyproject.toml").is_file() else None
+
+
+__all__ = ["checkout_root"]

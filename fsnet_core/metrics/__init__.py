@@ -6,20 +6,65 @@
 * :mod:`.evaluate` - folder evaluation, tables, JSON and pandas DataFrames.
 """
 
-from .evaluate import EvaluationResult, evaluate_folder
-from .stability import sequence_temporal_stability, temporal_stability
-from .uvos import binarize, boundary_map, f_boundary, jaccard, sequence_statistics
-from .vsod import aggregate_sequences, score_sequence
+from .evaluate import (
+    DAVIS2016_NO_T,
+    TASKS,
+    UVOS_KEYS,
+    EvaluationResult,
+    evaluate_folder,
+    scored_frames,
+)
+from .stability import (
+    T_SCALE,
+    ContourDescriptor,
+    describe_mask,
+    mask_contours,
+    mean_temporal_stability,
+    sequence_temporal_stability,
+    temporal_stability,
+)
+from .uvos import (
+    binarize,
+    boundary_map,
+    boundary_tolerance,
+    decay,
+    disk,
+    f_boundary,
+    jaccard,
+    recall,
+    sequence_statistics,
+)
+from .vsod import (
+    VSOD_KEYS,
+    SequenceScores,
+    aggregate_sequences,
+    score_sequence,
+)
 
 __all__ = [
+    "ContourDescriptor",
+    "DAVIS2016_NO_T",
     "EvaluationResult",
+    "SequenceScores",
+    "TASKS",
+    "T_SCALE",
+    "UVOS_KEYS",
+    "VSOD_KEYS",
     "aggregate_sequences",
     "binarize",
     "boundary_map",
+    "boundary_tolerance",
+    "decay",
+    "describe_mask",
+    "disk",
     "evaluate_folder",
     "f_boundary",
     "jaccard",
+    "mask_contours",
+    "mean_temporal_stability",
+    "recall",
     "score_sequence",
+    "scored_frames",
     "sequence_statistics",
     "sequence_temporal_stability",
     "temporal_stability",

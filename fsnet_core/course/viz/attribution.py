@@ -20,7 +20,7 @@ import pandas as pd
 from ...data.samples import Sample
 from ...data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, TARGET
 from ...data.synthetic import REGION_SHORT_NAMES as SHORT_NAMES
-from . import draw_contours
+from .panels import draw_contours
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...data.samples import Sample
 from ...metrics import jaccard
-from . import compare_overlay
+from .panels import compare_overlay
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
