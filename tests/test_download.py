@@ -22,6 +22,7 @@ from fsnet_core.cli import main
 from fsnet_core.data import download as D
 from fsnet_core.data.assets import ASSETS, REGISTRY, Asset, get_asset
 from fsnet_core.io import InputError
+from fsnet_core.io import download as T
 
 # ---------------------------------------------------------------- the loopback server
 
@@ -232,10 +233,44 @@ def test_archive_download_unpacks_into_the_loader_layout(
     n = len(server.requests)  # present: nothing fetched again
     assert D.download(asset(), tmp_path, url=server.url("/DAVIS-data.zip"), progress=False) == out
     assert len(server.requests) == n
-    (out / "marker").write_text("old")
-    D.download(asset(), tmp_path, url=server.url("/DAVIS-data.zip"), force=True, progress=False)
-    assert len(server.requests) == n + 1 and not (out / "marker").exists()
-    assert leftovers(tmp_path) == []
+
+
+def test_force_replaces_what_the_archive_holds_and_keeps_everything_else(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.1: flow computed into the unpacked folder, notes, predictions survive --force."""
+    server.files["/d.zip"] = davis_zip()
+    out = D.download(asset(), tmp_path, url=server.url("/d.zip"), progress=False)
+    owned = out / "JPEGImages" / "480p" / "bear" / "00002.jpg"
+    owned.write_bytes(b"damaged")  # the asset's own file, spoiled: --force repairs it
+    flow = out / "Flow" / "dis" / "bear" / "00000.flo"
+    flow.parent.mkdir(parents=True)
+    flow.write_bytes(b"computed by fsnet flow")
+    (out / "notes.txt").write_text("mine")
+    (out / "JPEGImages" / "480p" / "bear" / "extra.jpg").write_bytes(b"added by hand")
+    capsys.readouterr()
+    D.download(asset(), tmp_path, url=server.url("/d.zip"), force=True, progress=False)
+    assert owned.read_bytes() == bytes([2]) * 4000
+    assert flow.read_bytes() == b"computed by fsnet flow"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "JPEGImages" / "480p" / "bear" / "extra.jpg").is_file()
+    err = capsys.readouterr().err
+    assert f"{out}: replaced the files DAVIS-data.zip holds; kept 3 file(s)" in err
+    assert "Flow/dis/bear/00000.flo" in err and "notes.txt" in err
+    assert leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["DAVIS"]
+
+
+def test_force_refuses_a_folder_where_the_archive_has_a_file(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.files["/d.zip"] = davis_zip()
+    out = D.download(asset(), tmp_path, url=server.url("/d.zip"), progress=False)
+    in_the_way = out / "ImageSets" / "480p" / "val.txt"
+    in_the_way.unlink()
+    (in_the_way / "mine").mkdir(parents=True)
+    with pytest.raises(InputError, match="val.txt: is a folder where the archive has a file"):
+        D.download(asset(), tmp_path, url=server.url("/d.zip"), force=True, progress=False)
+    assert (in_the_way / "mine").is_dir() and leftovers(tmp_path) == []
 
 
 def test_tar_archive_without_wrapping_folder(server: FileServer, tmp_path: Path) -> None:
@@ -252,7 +287,7 @@ def test_interrupted_transfer_resumes_with_range(server: FileServer, tmp_path: P
     server.files["/d.zip"] = data
     server.drops, server.drop_after = 1, 3000
     url = server.url("/d.zip")
-    with pytest.raises(D.DownloadError, match="interrupted after 3,000 bytes") as info:
+    with pytest.raises(T.DownloadError, match="interrupted after 3,000 bytes") as info:
         D.download(asset(), tmp_path, url=url, retries=0, progress=False)
     part = tmp_path / "DAVIS-data.zip.part"
     assert url in str(info.value) and str(part) in str(info.value)
@@ -300,12 +335,12 @@ def test_checksum_mismatch_names_both_hashes_and_deletes_the_part(
     server.files["/d.zip"] = data
     good = hashlib.sha256(data).hexdigest()
     wrong = "0" * 64
-    with pytest.raises(D.ChecksumMismatch) as info:
+    with pytest.raises(T.ChecksumMismatch) as info:
         D.download(asset(sha256=wrong), tmp_path, url=server.url("/d.zip"), progress=False)
     message = str(info.value)
     assert str(tmp_path / "DAVIS-data.zip.part") in message and good in message and wrong in message
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(D.ChecksumMismatch, match="bytes, expected"):
+    with pytest.raises(T.ChecksumMismatch, match="bytes, expected"):
         D.download(asset(size=len(data) + 1), tmp_path, url=server.url("/d.zip"), progress=False)
     out = D.download(asset(sha256=good, size=len(data)), tmp_path, url=server.url("/d.zip"))
     assert out.is_dir()
@@ -363,7 +398,7 @@ def test_google_drive_confirmation_page(server: FileServer, tmp_path: Path) -> N
 
 def test_google_drive_refusal_is_explained(server: FileServer, tmp_path: Path) -> None:
     drive = asset("fsnet-testset", url=server.url("/uc?export=download&id=quota"))
-    with pytest.raises(D.DownloadError, match="quota.*browser") as info:
+    with pytest.raises(T.DownloadError, match="quota.*browser") as info:
         D.download(drive, tmp_path, progress=False)
     assert str(tmp_path / "TestSet.zip") in str(info.value)  # where to put it by hand
 
@@ -372,25 +407,25 @@ def test_confirm_token_variants() -> None:
     jar = http.cookiejar.CookieJar()
     page = "https://drive.google.com/uc?export=download&id=X"
     link = '<a id="uc-download-link" href="/uc?export=download&amp;confirm=AbC1&amp;id=X">go</a>'
-    assert D.confirmed_url(page, link, jar) == (
+    assert T.confirmed_url(page, link, jar) == (
         "https://drive.google.com/uc?export=download&confirm=AbC1&id=X"
     )
-    assert D.confirmed_url(page, "<p>nothing to click</p>", jar) is None
+    assert T.confirmed_url(page, "<p>nothing to click</p>", jar) is None
     cookie = http.cookiejar.Cookie(
         0, "download_warning_123", "Tok9", None, False, ".google.com", True, False, "/", True,
         False, None, False, None, None, {},
     )  # fmt: skip
     jar.set_cookie(cookie)
-    assert D.confirmed_url(page, "<p>nothing to click</p>", jar).endswith("id=X&confirm=Tok9")
+    assert T.confirmed_url(page, "<p>nothing to click</p>", jar).endswith("id=X&confirm=Tok9")
 
 
 def test_network_failures_name_the_url_and_the_way_out(server: FileServer, tmp_path: Path) -> None:
     url = closed_port_url()
-    with pytest.raises(D.DownloadError, match="could not be reached") as info:
+    with pytest.raises(T.DownloadError, match="could not be reached") as info:
         D.download(asset(), tmp_path, url=url, retries=1, retry_wait=0, progress=False)
     message = str(info.value)
     assert url in message and "internet" in message and str(tmp_path / "DAVIS-data.zip") in message
-    with pytest.raises(D.DownloadError, match="HTTP 404") as info:
+    with pytest.raises(T.DownloadError, match="HTTP 404") as info:
         D.download(asset(), tmp_path, url=server.url("/missing.zip"), progress=False)
     assert server.url("/missing.zip") in str(info.value)
     assert leftovers(tmp_path) == []
@@ -442,7 +477,7 @@ def test_garbage_under_a_weights_name_is_refused_not_returned(
     final = tmp_path / "torch" / "hub" / "checkpoints" / weights.target
     final.parent.mkdir(parents=True)
     final.write_bytes(b"<html>quota exceeded</html>")
-    with pytest.raises(D.ChecksumMismatch, match="--force") as info:
+    with pytest.raises(T.ChecksumMismatch, match="--force") as info:
         D.download(weights, url=closed_port_url(), progress=False)
     assert str(final) in str(info.value)
     assert final.read_bytes() == b"<html>quota exceeded</html>"  # reported, never deleted
@@ -505,8 +540,7 @@ def test_mirror_serves_every_asset_by_its_file_name(
 def test_mirror_serves_the_authors_checkpoint_into_the_hub_cache(
     server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One fetcher, one place: ``weights_file`` and ``fsnet download fsnet-checkpoint``."""
-    from fsnet_core.data.pretrained import weights_file
+    """One fetch path, one place: ``FSNetWeights`` and ``fsnet download fsnet-checkpoint``."""
     from fsnet_core.model.weights import FSNetWeights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -517,20 +551,20 @@ def test_mirror_serves_the_authors_checkpoint_into_the_hub_cache(
     assert get_asset("fsnet-checkpoint").destination() == cache
     assert main(["download", "fsnet-checkpoint", "--quiet"]) == 0
     assert (cache / name).read_bytes() == server.files[f"/m/{name}"]
-    assert weights_file(FSNetWeights.DAVIS16_ICCV21, progress=False) == cache / name
+    assert FSNetWeights.DAVIS16_ICCV21.local_file(progress=False) == cache / name
     assert server.requests == [(f"/m/{name}", None)]  # the second call found it in place
 
 
 def test_mirror_serves_torchvision_weights_checked_against_their_name(
     server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fsnet_core.io import load_hub_weights
+    from fsnet_core.io import load_weights, weights_file
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
     data = _checkpoint_bytes()
     name = f"tiny-{hashlib.sha256(data).hexdigest()[:8]}.pth"
     server.files[f"/m/{name}"] = data
-    state = load_hub_weights(closed_port_url(f"/models/{name}"))  # the own address is dead
+    state = load_weights(weights_file(closed_port_url(f"/models/{name}"), what="tiny"))
     assert state["w"].tolist() == [0.0, 1.0, 2.0]
     assert server.requests == [(f"/m/{name}", None)]

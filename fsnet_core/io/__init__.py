@@ -2,17 +2,29 @@
 
 ``files`` (atomic writes, :class:`InputError`), ``images`` (the one reader of
 images, masks and maps, and the one sort of frame names), ``davis`` (the DAVIS
-folder layout and its split lists), ``weights`` (reading a weight file safely,
-digests, the mirror). This package imports nothing else of
+folder layout and its split lists), ``download`` (the one transfer: resumable,
+locked, verified, the mirror), ``weights`` (reading a weight file safely,
+digests, :func:`weights_file`: the one way to get published weights, and
+:class:`WeightsUnavailable`). This package imports nothing else of
 ``fsnet_core``; every other layer may import it.
 """
 
+from .download import (
+    MIRROR_ENV,
+    ChecksumMismatch,
+    DownloadError,
+    DownloadInProgress,
+    fetch_file,
+    mirror_url,
+    source_url,
+)
 from .files import (
     InputError,
     atomic_write,
     current_umask,
     mkdtemp_honouring_umask,
     remove_stale_temporaries,
+    sha256_of,
 )
 from .images import (
     IMAGE_SUFFIXES,
@@ -26,14 +38,12 @@ from .images import (
     write_png,
 )
 from .weights import (
-    MIRROR_ENV,
     NAME_DIGEST,
-    check_name_digest,
+    WeightsUnavailable,
+    check_digest,
     hub_checkpoint_path,
-    load_hub_weights,
     load_weights,
-    mirror_url,
-    sha256_of,
+    weights_file,
 )
 
 __all__ = [
@@ -48,15 +58,21 @@ __all__ = [
     "write_png",
     "MIRROR_ENV",
     "NAME_DIGEST",
+    "ChecksumMismatch",
+    "DownloadError",
+    "DownloadInProgress",
     "InputError",
+    "WeightsUnavailable",
     "atomic_write",
-    "check_name_digest",
+    "check_digest",
     "current_umask",
+    "fetch_file",
     "hub_checkpoint_path",
-    "load_hub_weights",
     "load_weights",
     "mirror_url",
     "mkdtemp_honouring_umask",
     "remove_stale_temporaries",
     "sha256_of",
+    "source_url",
+    "weights_file",
 ]

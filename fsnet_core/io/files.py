@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -92,3 +93,12 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: Iterable[str]) ->
                 stale.unlink()
                 removed.append(stale)
     return removed
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
