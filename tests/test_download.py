@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import http.cookiejar
 import io
+import os
 import re
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +37,8 @@ class FileServer(ThreadingHTTPServer):
 
     Switches: ``ignore_range`` answers every request with the whole file;
     ``drops`` cuts that many transfers after ``drop_after`` bytes;
-    ``corrupt`` flips one byte in the middle of what it serves.
+    ``corrupt`` flips one byte in the middle of what it serves; ``pause`` waits that many
+    seconds between the headers and the body (a transfer that takes a while).
     """
 
     daemon_threads = True
@@ -45,6 +51,7 @@ class FileServer(ThreadingHTTPServer):
         self.drops = 0
         self.drop_after = 0
         self.corrupt = False
+        self.pause = 0.0
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -113,6 +120,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        time.sleep(srv.pause)
         if srv.drops > 0:  # announce everything, send a little, hang up
             srv.drops -= 1
             self.wfile.write(body[: srv.drop_after])
@@ -461,11 +469,11 @@ def test_cli_download(
 # ---------------------------------------------------------------- a file already in place
 
 
-def _checkpoint_bytes() -> bytes:
+def _checkpoint_bytes(n: int = 3) -> bytes:
     import torch
 
     buf = io.BytesIO()
-    torch.save({"w": torch.arange(3.0)}, buf)
+    torch.save({"w": torch.arange(float(n))}, buf)
     return buf.getvalue()
 
 
@@ -568,3 +576,159 @@ def test_mirror_serves_torchvision_weights_checked_against_their_name(
     state = load_weights(weights_file(closed_port_url(f"/models/{name}"), what="tiny"))
     assert state["w"].tolist() == [0.0, 1.0, 2.0]
     assert server.requests == [(f"/m/{name}", None)]
+
+
+def test_mirror_serving_the_authors_checkpoint_says_it_was_not_verified(
+    server: FileServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 19.12: no SHA-256 of the authors' file is recorded yet; a mirror's copy is said
+    to be unverified, in one line (both fetchers: ``fsnet download`` and ``FSNetWeights``)."""
+    from fsnet_core.model.weights import AUTHORS_CHECKPOINT_SHA256, FSNetWeights
+
+    weights = FSNetWeights.DAVIS16_ICCV21
+    assert get_asset("fsnet-checkpoint").sha256 == weights.meta["sha256"]
+    assert AUTHORS_CHECKPOINT_SHA256 is None  # unrecorded: never invent a digest
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    server.files[f"/m/{weights.file_name}"] = _checkpoint_bytes()
+    weights.local_file(progress=False)
+    note = [line for line in capsys.readouterr().err.splitlines() if "pinned digest" in line]
+    assert note == [
+        f"note: {weights.default_path()}: fetched from {server.url('/m/' + weights.file_name)}, "
+        "not from its own address, and no SHA-256 is recorded for it: it could not be "
+        "verified against a pinned digest"
+    ]
+    assert main(["download", "fsnet-checkpoint", "--force", "--quiet"]) == 0
+    assert "could not be verified against a pinned digest" in capsys.readouterr().err
+
+
+def test_a_pinned_digest_refuses_another_file_from_any_source(
+    server: FileServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 19.12 with a stand-in pin: a mirror serving a valid checkpoint that is not the
+    pinned one is refused, naming the file and both digests; the pinned one is not noted."""
+    from fsnet_core.io import WeightsUnavailable
+    from fsnet_core.model.weights import FSNetWeights
+
+    weights = FSNetWeights.DAVIS16_ICCV21
+    genuine, other = _checkpoint_bytes(), _checkpoint_bytes(4)
+    pin, wrong = hashlib.sha256(genuine).hexdigest(), hashlib.sha256(other).hexdigest()
+    monkeypatch.setitem(weights.meta, "sha256", pin)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    server.files[f"/m/{weights.file_name}"] = other
+    with pytest.raises(WeightsUnavailable) as info:
+        weights.local_file(progress=False)
+    message = str(info.value)
+    part = f"{weights.default_path()}.part"
+    assert f"{part}: sha256 is {wrong}, expected {pin}" in message and "\n" not in message
+    assert not weights.default_path().exists() and not Path(part).exists()
+    pinned = asset("fsnet-checkpoint", sha256=pin)  # the registry's side of the same pin
+    with pytest.raises(T.ChecksumMismatch, match=f"sha256 is {wrong}, expected {pin}"):
+        D.download(pinned, tmp_path / "d", progress=False)
+    server.files[f"/m/{weights.file_name}"] = genuine
+    assert weights.local_file(progress=False).read_bytes() == genuine
+    assert "pinned digest" not in capsys.readouterr().err
+
+
+def test_a_mirror_with_a_query_string_keeps_it(
+    server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19.12: ``https://host/m?sig=abc`` serves ``https://host/m/FILE?sig=abc``."""
+    from fsnet_core.io import mirror_url
+
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m/?sig=abc&exp=1"))
+    assert mirror_url("DAVIS-data.zip") == server.url("/m/DAVIS-data.zip?sig=abc&exp=1")
+    server.files["/m/DAVIS-data.zip"] = davis_zip()
+    D.download("davis-2016", tmp_path, progress=False)
+    assert server.requests == [("/m/DAVIS-data.zip?sig=abc&exp=1", None)]
+
+
+# ---------------------------------------------------------------- faults on this machine's side
+
+
+def test_a_local_write_failure_is_reported_at_once_naming_the_path(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.9: a full disk (``/dev/full`` as the ``.part``) is not the network's fault."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    server.files["/d.zip"] = davis_zip()
+    part = tmp_path / "DAVIS-data.zip.part"
+    part.symlink_to("/dev/full")
+    url = server.url("/d.zip")
+    with pytest.raises(OSError) as info:
+        D.download(asset(), tmp_path, url=url, retries=3, retry_wait=5, progress=False)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(part)
+    assert len(server.requests) == 1  # reported at once: no retries, no waiting
+    args = ["download", "davis-2016", "--dest", str(tmp_path), "--url", url, "--quiet"]
+    assert main(args) == 1
+    assert capsys.readouterr().err == f"fsnet download: error: {part}: No space left on device\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_destination_is_reported_at_once(server: FileServer, tmp_path: Path) -> None:
+    server.files["/d.zip"] = davis_zip()
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match=str(tmp_path)):
+            D.download(asset(), tmp_path, url=server.url("/d.zip"), retry_wait=5, progress=False)
+    finally:
+        tmp_path.chmod(0o755)
+    assert server.requests == []
+
+
+# ---------------------------------------------------------------- two downloads at once
+
+
+def test_a_second_download_of_the_same_asset_waits_or_is_told(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.10: one writer per ``.part``; the other is told, or waits and finds it done."""
+    server.files["/d.zip"] = davis_zip()
+    server.pause = 1.0
+    url = server.url("/d.zip")
+    done: list[Path] = []
+    first = threading.Thread(
+        target=lambda: done.append(D.download(asset(), tmp_path, url=url, progress=False))
+    )
+    first.start()
+    lock = tmp_path / "DAVIS-data.zip.part.lock"
+    deadline = time.monotonic() + 30
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    owner = f"process {os.getpid()} on {socket.gethostname()}"
+    assert lock.read_text().split() == [str(os.getpid()), socket.gethostname()]
+    with pytest.raises(T.DownloadInProgress, match=f"another download \\({owner}\\)") as info:
+        D.download(asset(), tmp_path, url=url, progress=False, wait=0)
+    assert str(lock) in str(info.value)
+    second = D.download(asset(), tmp_path, url=url, progress=False)  # waits for the first
+    first.join()
+    assert done == [second] == [tmp_path / "DAVIS"]
+    assert len(server.requests) == 1  # the second found the asset in place
+    assert f"waiting for {owner}" in capsys.readouterr().err
+    assert leftovers(tmp_path) == []
+
+
+def test_a_stale_lock_is_removed_and_a_foreign_one_is_named(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.files["/d.zip"] = davis_zip()
+    url = server.url("/d.zip")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = tmp_path / "DAVIS-data.zip.part.lock"
+    lock.write_text(f"{gone.pid} {socket.gethostname()}\n")  # killed mid-download
+    D.download(asset(), tmp_path, url=url, progress=False, wait=0)
+    assert f"{lock}: removed a stale lock left by process {gone.pid}" in capsys.readouterr().err
+    assert leftovers(tmp_path) == []
+    lock.write_text(f"{gone.pid} another-host.example\n")  # cannot be checked from here
+    with pytest.raises(T.DownloadInProgress, match="another-host.example"):
+        D.download(asset(), tmp_path, url=url, force=True, progress=False, wait=0)
+    assert (tmp_path / "DAVIS" / "JPEGImages").is_dir()
