@@ -46,7 +46,15 @@ DELETED = "; the file was deleted, run again to download it afresh"
 
 
 class DownloadError(RuntimeError):
-    """A transfer failed; the message names the address and what to do next."""
+    """A transfer failed; the message names the address and what to do next.
+
+    ``reason`` is the failure alone (address and cause), for callers that
+    give their own advice, such as :class:`~fsnet_core.io.WeightsUnavailable`.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class ChecksumMismatch(DownloadError):
@@ -302,19 +310,23 @@ def fetch(
         except DownloadError:
             raise
         except urllib.error.HTTPError as exc:
+            reason = f"{url}: the server answered HTTP {exc.code} ({exc.reason})"
             raise DownloadError(
-                f"{url}: the server answered HTTP {exc.code} ({exc.reason}). Check the address "
-                "(override it with --url) or try again later. " + transfer.manual_hint()
+                f"{reason}. Check the address (override it with --url) or try again later. "
+                + transfer.manual_hint(),
+                reason,
             ) from exc
         except NETWORK_ERRORS as exc:
             have = part.stat().st_size if part.exists() else 0
             if attempt == retries:
                 what = f"interrupted after {have:,} bytes" if have else "could not be reached"
+                reason = f"{url}: {what} ({exc})"
                 raise DownloadError(
-                    f"{url}: {what} ({exc}). Check the internet connection (or proxy) and run "
+                    f"{reason}. Check the internet connection (or proxy) and run "
                     f"the same command again"
                     + (f": it resumes from {part}." if have else ". ")
-                    + ("" if have else transfer.manual_hint())
+                    + ("" if have else transfer.manual_hint()),
+                    reason,
                 ) from exc
             time.sleep(retry_wait * 2**attempt)
     raise AssertionError("unreachable")

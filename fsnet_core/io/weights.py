@@ -157,7 +157,8 @@ def weights_file(
                 retry_wait=retry_wait,
             )
         except (DownloadError, InputError, OSError) as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            said = exc.reason if isinstance(exc, DownloadError) else str(exc)
+            reason = " ".join(said.split()) or type(exc).__name__
             raise WeightsUnavailable(
                 target,
                 f"{what} not found and could not be downloaded ({reason}); download {url} and "
