@@ -406,7 +406,9 @@ def locked(part: str | os.PathLike, wait: float | None = None, poll: float = 0.5
     :class:`DownloadInProgress`. Re-entrant within a thread.
     """
     part = Path(part)
-    held: set[Path] = _HELD.__dict__.setdefault("paths", set())
+    if not hasattr(_HELD, "paths"):
+        _HELD.paths = set()
+    held: set[Path] = _HELD.paths
     key = part.absolute()
     if key in held:
         yield part
