@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 import torch
 
+from fsnet_core import WeightsUnavailable
 from fsnet_core import flow as F
 from fsnet_core.data.synthetic import (
     MOVING_BACKGROUND,
@@ -67,7 +68,7 @@ def raft_estimators() -> dict[str, F.FlowEstimator]:
     for size in ("small", "large"):
         try:
             ests[f"raft-{size}"] = F.RAFTEstimator(size, device="cpu")
-        except F.WeightsUnavailableError:
+        except WeightsUnavailable:
             torch.manual_seed(0)
             ests[f"raft-{size} (untrained)"] = F.RAFTEstimator(size, "cpu", pretrained=False)
     return ests

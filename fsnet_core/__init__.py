@@ -3,8 +3,8 @@
 The public API is re-exported here; nothing is defined in this file.
 """
 
-from .data.pretrained import fsnet
 from .inference.predictor import FSNetPredictor, fold_batchnorm
+from .io import WeightsUnavailable
 from .model import (
     CheckpointMismatch,
     FSNet,
@@ -12,12 +12,12 @@ from .model import (
     FSNetOutput,
     FSNetTrace,
     FSNetWeights,
-    WeightsNotFound,
+    fsnet,
     load_official_weights,
     official_key_map,
     to_official_state_dict,
 )
-from .model.io import load_model, save_model
+from .model.serialization import load_model, save_model
 
 __all__ = [
     "CheckpointMismatch",
@@ -27,7 +27,7 @@ __all__ = [
     "FSNetPredictor",
     "FSNetTrace",
     "FSNetWeights",
-    "WeightsNotFound",
+    "WeightsUnavailable",
     "fold_batchnorm",
     "fsnet",
     "load_model",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import http.cookiejar
 import io
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +28,7 @@ from fsnet_core.cli import main
 from fsnet_core.data import download as D
 from fsnet_core.data.assets import ASSETS, REGISTRY, Asset, get_asset
 from fsnet_core.io import InputError
+from fsnet_core.io import download as T
 
 # ---------------------------------------------------------------- the loopback server
 
@@ -31,7 +38,8 @@ class FileServer(ThreadingHTTPServer):
 
     Switches: ``ignore_range`` answers every request with the whole file;
     ``drops`` cuts that many transfers after ``drop_after`` bytes;
-    ``corrupt`` flips one byte in the middle of what it serves.
+    ``corrupt`` flips one byte in the middle of what it serves; ``pause`` waits that many
+    seconds between the headers and the body (a transfer that takes a while).
     """
 
     daemon_threads = True
@@ -44,6 +52,7 @@ class FileServer(ThreadingHTTPServer):
         self.drops = 0
         self.drop_after = 0
         self.corrupt = False
+        self.pause = 0.0
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -112,6 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        time.sleep(srv.pause)
         if srv.drops > 0:  # announce everything, send a little, hang up
             srv.drops -= 1
             self.wfile.write(body[: srv.drop_after])
@@ -232,10 +242,44 @@ def test_archive_download_unpacks_into_the_loader_layout(
     n = len(server.requests)  # present: nothing fetched again
     assert D.download(asset(), tmp_path, url=server.url("/DAVIS-data.zip"), progress=False) == out
     assert len(server.requests) == n
-    (out / "marker").write_text("old")
-    D.download(asset(), tmp_path, url=server.url("/DAVIS-data.zip"), force=True, progress=False)
-    assert len(server.requests) == n + 1 and not (out / "marker").exists()
-    assert leftovers(tmp_path) == []
+
+
+def test_force_replaces_what_the_archive_holds_and_keeps_everything_else(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.1: flow computed into the unpacked folder, notes, predictions survive --force."""
+    server.files["/d.zip"] = davis_zip()
+    out = D.download(asset(), tmp_path, url=server.url("/d.zip"), progress=False)
+    owned = out / "JPEGImages" / "480p" / "bear" / "00002.jpg"
+    owned.write_bytes(b"damaged")  # the asset's own file, spoiled: --force repairs it
+    flow = out / "Flow" / "dis" / "bear" / "00000.flo"
+    flow.parent.mkdir(parents=True)
+    flow.write_bytes(b"computed by fsnet flow")
+    (out / "notes.txt").write_text("mine")
+    (out / "JPEGImages" / "480p" / "bear" / "extra.jpg").write_bytes(b"added by hand")
+    capsys.readouterr()
+    D.download(asset(), tmp_path, url=server.url("/d.zip"), force=True, progress=False)
+    assert owned.read_bytes() == bytes([2]) * 4000
+    assert flow.read_bytes() == b"computed by fsnet flow"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "JPEGImages" / "480p" / "bear" / "extra.jpg").is_file()
+    err = capsys.readouterr().err
+    assert f"{out}: replaced the files DAVIS-data.zip holds; kept 3 file(s)" in err
+    assert "Flow/dis/bear/00000.flo" in err and "notes.txt" in err
+    assert leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["DAVIS"]
+
+
+def test_force_refuses_a_folder_where_the_archive_has_a_file(
+    server: FileServer, tmp_path: Path
+) -> None:
+    server.files["/d.zip"] = davis_zip()
+    out = D.download(asset(), tmp_path, url=server.url("/d.zip"), progress=False)
+    in_the_way = out / "ImageSets" / "480p" / "val.txt"
+    in_the_way.unlink()
+    (in_the_way / "mine").mkdir(parents=True)
+    with pytest.raises(InputError, match="val.txt: is a folder where the archive has a file"):
+        D.download(asset(), tmp_path, url=server.url("/d.zip"), force=True, progress=False)
+    assert (in_the_way / "mine").is_dir() and leftovers(tmp_path) == []
 
 
 def test_tar_archive_without_wrapping_folder(server: FileServer, tmp_path: Path) -> None:
@@ -252,7 +296,7 @@ def test_interrupted_transfer_resumes_with_range(server: FileServer, tmp_path: P
     server.files["/d.zip"] = data
     server.drops, server.drop_after = 1, 3000
     url = server.url("/d.zip")
-    with pytest.raises(D.DownloadError, match="interrupted after 3,000 bytes") as info:
+    with pytest.raises(T.DownloadError, match="interrupted after 3,000 bytes") as info:
         D.download(asset(), tmp_path, url=url, retries=0, progress=False)
     part = tmp_path / "DAVIS-data.zip.part"
     assert url in str(info.value) and str(part) in str(info.value)
@@ -300,12 +344,12 @@ def test_checksum_mismatch_names_both_hashes_and_deletes_the_part(
     server.files["/d.zip"] = data
     good = hashlib.sha256(data).hexdigest()
     wrong = "0" * 64
-    with pytest.raises(D.ChecksumMismatch) as info:
+    with pytest.raises(T.ChecksumMismatch) as info:
         D.download(asset(sha256=wrong), tmp_path, url=server.url("/d.zip"), progress=False)
     message = str(info.value)
     assert str(tmp_path / "DAVIS-data.zip.part") in message and good in message and wrong in message
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(D.ChecksumMismatch, match="bytes, expected"):
+    with pytest.raises(T.ChecksumMismatch, match="bytes, expected"):
         D.download(asset(size=len(data) + 1), tmp_path, url=server.url("/d.zip"), progress=False)
     out = D.download(asset(sha256=good, size=len(data)), tmp_path, url=server.url("/d.zip"))
     assert out.is_dir()
@@ -363,7 +407,7 @@ def test_google_drive_confirmation_page(server: FileServer, tmp_path: Path) -> N
 
 def test_google_drive_refusal_is_explained(server: FileServer, tmp_path: Path) -> None:
     drive = asset("fsnet-testset", url=server.url("/uc?export=download&id=quota"))
-    with pytest.raises(D.DownloadError, match="quota.*browser") as info:
+    with pytest.raises(T.DownloadError, match="quota.*browser") as info:
         D.download(drive, tmp_path, progress=False)
     assert str(tmp_path / "TestSet.zip") in str(info.value)  # where to put it by hand
 
@@ -372,25 +416,25 @@ def test_confirm_token_variants() -> None:
     jar = http.cookiejar.CookieJar()
     page = "https://drive.google.com/uc?export=download&id=X"
     link = '<a id="uc-download-link" href="/uc?export=download&amp;confirm=AbC1&amp;id=X">go</a>'
-    assert D.confirmed_url(page, link, jar) == (
+    assert T.confirmed_url(page, link, jar) == (
         "https://drive.google.com/uc?export=download&confirm=AbC1&id=X"
     )
-    assert D.confirmed_url(page, "<p>nothing to click</p>", jar) is None
+    assert T.confirmed_url(page, "<p>nothing to click</p>", jar) is None
     cookie = http.cookiejar.Cookie(
         0, "download_warning_123", "Tok9", None, False, ".google.com", True, False, "/", True,
         False, None, False, None, None, {},
     )  # fmt: skip
     jar.set_cookie(cookie)
-    assert D.confirmed_url(page, "<p>nothing to click</p>", jar).endswith("id=X&confirm=Tok9")
+    assert T.confirmed_url(page, "<p>nothing to click</p>", jar).endswith("id=X&confirm=Tok9")
 
 
 def test_network_failures_name_the_url_and_the_way_out(server: FileServer, tmp_path: Path) -> None:
     url = closed_port_url()
-    with pytest.raises(D.DownloadError, match="could not be reached") as info:
+    with pytest.raises(T.DownloadError, match="could not be reached") as info:
         D.download(asset(), tmp_path, url=url, retries=1, retry_wait=0, progress=False)
     message = str(info.value)
     assert url in message and "internet" in message and str(tmp_path / "DAVIS-data.zip") in message
-    with pytest.raises(D.DownloadError, match="HTTP 404") as info:
+    with pytest.raises(T.DownloadError, match="HTTP 404") as info:
         D.download(asset(), tmp_path, url=server.url("/missing.zip"), progress=False)
     assert server.url("/missing.zip") in str(info.value)
     assert leftovers(tmp_path) == []
@@ -426,11 +470,11 @@ def test_cli_download(
 # ---------------------------------------------------------------- a file already in place
 
 
-def _checkpoint_bytes() -> bytes:
+def _checkpoint_bytes(n: int = 3) -> bytes:
     import torch
 
     buf = io.BytesIO()
-    torch.save({"w": torch.arange(3.0)}, buf)
+    torch.save({"w": torch.arange(float(n))}, buf)
     return buf.getvalue()
 
 
@@ -442,7 +486,7 @@ def test_garbage_under_a_weights_name_is_refused_not_returned(
     final = tmp_path / "torch" / "hub" / "checkpoints" / weights.target
     final.parent.mkdir(parents=True)
     final.write_bytes(b"<html>quota exceeded</html>")
-    with pytest.raises(D.ChecksumMismatch, match="--force") as info:
+    with pytest.raises(T.ChecksumMismatch, match="--force") as info:
         D.download(weights, url=closed_port_url(), progress=False)
     assert str(final) in str(info.value)
     assert final.read_bytes() == b"<html>quota exceeded</html>"  # reported, never deleted
@@ -505,8 +549,7 @@ def test_mirror_serves_every_asset_by_its_file_name(
 def test_mirror_serves_the_authors_checkpoint_into_the_hub_cache(
     server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One fetcher, one place: ``weights_file`` and ``fsnet download fsnet-checkpoint``."""
-    from fsnet_core.data.pretrained import weights_file
+    """One fetch path, one place: ``FSNetWeights`` and ``fsnet download fsnet-checkpoint``."""
     from fsnet_core.model.weights import FSNetWeights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -517,20 +560,181 @@ def test_mirror_serves_the_authors_checkpoint_into_the_hub_cache(
     assert get_asset("fsnet-checkpoint").destination() == cache
     assert main(["download", "fsnet-checkpoint", "--quiet"]) == 0
     assert (cache / name).read_bytes() == server.files[f"/m/{name}"]
-    assert weights_file(FSNetWeights.DAVIS16_ICCV21, progress=False) == cache / name
+    assert FSNetWeights.DAVIS16_ICCV21.local_file(progress=False) == cache / name
     assert server.requests == [(f"/m/{name}", None)]  # the second call found it in place
 
 
 def test_mirror_serves_torchvision_weights_checked_against_their_name(
     server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fsnet_core.io import load_hub_weights
+    from fsnet_core.io import load_weights, weights_file
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
     data = _checkpoint_bytes()
     name = f"tiny-{hashlib.sha256(data).hexdigest()[:8]}.pth"
     server.files[f"/m/{name}"] = data
-    state = load_hub_weights(closed_port_url(f"/models/{name}"))  # the own address is dead
+    state = load_weights(weights_file(closed_port_url(f"/models/{name}"), what="tiny"))
     assert state["w"].tolist() == [0.0, 1.0, 2.0]
     assert server.requests == [(f"/m/{name}", None)]
+
+
+def test_mirror_serving_the_authors_checkpoint_says_it_was_not_verified(
+    server: FileServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 19.12: no SHA-256 of the authors' file is recorded yet; a mirror's copy is said
+    to be unverified, in one line (both fetchers: ``fsnet download`` and ``FSNetWeights``)."""
+    from fsnet_core.model.weights import AUTHORS_CHECKPOINT_SHA256, FSNetWeights
+
+    weights = FSNetWeights.DAVIS16_ICCV21
+    assert get_asset("fsnet-checkpoint").sha256 == weights.meta["sha256"]
+    assert AUTHORS_CHECKPOINT_SHA256 is None  # unrecorded: never invent a digest
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    server.files[f"/m/{weights.file_name}"] = _checkpoint_bytes()
+    weights.local_file(progress=False)
+    note = [line for line in capsys.readouterr().err.splitlines() if "pinned digest" in line]
+    assert note == [
+        f"note: {weights.default_path()}: fetched from {server.url('/m/' + weights.file_name)}, "
+        "not from its own address, and no SHA-256 is recorded for it: it could not be "
+        "verified against a pinned digest"
+    ]
+    assert main(["download", "fsnet-checkpoint", "--force", "--quiet"]) == 0
+    assert "could not be verified against a pinned digest" in capsys.readouterr().err
+
+
+def test_a_pinned_digest_refuses_another_file_from_any_source(
+    server: FileServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 19.12 with a stand-in pin: a mirror serving a valid checkpoint that is not the
+    pinned one is refused, naming the file and both digests; the pinned one is not noted."""
+    from fsnet_core.io import WeightsUnavailable
+    from fsnet_core.model.weights import FSNetWeights
+
+    weights = FSNetWeights.DAVIS16_ICCV21
+    genuine, other = _checkpoint_bytes(), _checkpoint_bytes(4)
+    pin, wrong = hashlib.sha256(genuine).hexdigest(), hashlib.sha256(other).hexdigest()
+    monkeypatch.setitem(weights.meta, "sha256", pin)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m"))
+    server.files[f"/m/{weights.file_name}"] = other
+    with pytest.raises(WeightsUnavailable) as info:
+        weights.local_file(progress=False)
+    message = str(info.value)
+    part = f"{weights.default_path()}.part"
+    assert f"{part}: sha256 is {wrong}, expected {pin}" in message and "\n" not in message
+    assert not weights.default_path().exists() and not Path(part).exists()
+    pinned = asset("fsnet-checkpoint", sha256=pin)  # the registry's side of the same pin
+    with pytest.raises(T.ChecksumMismatch, match=f"sha256 is {wrong}, expected {pin}"):
+        D.download(pinned, tmp_path / "d", progress=False)
+    server.files[f"/m/{weights.file_name}"] = genuine
+    assert weights.local_file(progress=False).read_bytes() == genuine
+    assert "pinned digest" not in capsys.readouterr().err
+
+
+def test_a_mirror_with_a_query_string_keeps_it(
+    server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19.12: ``https://host/m?sig=abc`` serves ``https://host/m/FILE?sig=abc``."""
+    from fsnet_core.io import mirror_url
+
+    monkeypatch.setenv("FSNET_LAB_MIRROR", server.url("/m/?sig=abc&exp=1"))
+    assert mirror_url("DAVIS-data.zip") == server.url("/m/DAVIS-data.zip?sig=abc&exp=1")
+    server.files["/m/DAVIS-data.zip"] = davis_zip()
+    D.download("davis-2016", tmp_path, progress=False)
+    assert server.requests == [("/m/DAVIS-data.zip?sig=abc&exp=1", None)]
+
+
+# ---------------------------------------------------------------- faults on this machine's side
+
+
+def test_a_local_write_failure_is_reported_at_once_naming_the_path(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.9: a full disk (``/dev/full`` as the ``.part``) is not the network's fault."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    server.files["/d.zip"] = davis_zip()
+    part = tmp_path / "DAVIS-data.zip.part"
+    part.symlink_to("/dev/full")
+    url = server.url("/d.zip")
+    with pytest.raises(OSError) as info:
+        D.download(asset(), tmp_path, url=url, retries=3, retry_wait=5, progress=False)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(part)
+    assert len(server.requests) == 1  # reported at once: no retries, no waiting
+    args = ["download", "davis-2016", "--dest", str(tmp_path), "--url", url, "--quiet"]
+    assert main(args) == 1
+    assert capsys.readouterr().err == f"fsnet download: error: {part}: No space left on device\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_destination_is_reported_at_once(server: FileServer, tmp_path: Path) -> None:
+    server.files["/d.zip"] = davis_zip()
+    tmp_path.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError, match=str(tmp_path)):
+            D.download(asset(), tmp_path, url=server.url("/d.zip"), retry_wait=5, progress=False)
+    finally:
+        tmp_path.chmod(0o755)
+    assert server.requests == []
+
+
+# ---------------------------------------------------------------- two downloads at once
+
+
+def test_a_second_download_of_the_same_asset_waits_or_is_told(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19.10: one writer per ``.part``; the other is told, or waits and finds it done."""
+    server.files["/d.zip"] = davis_zip()
+    server.pause = 1.0
+    url = server.url("/d.zip")
+    done: list[Path] = []
+    first = threading.Thread(
+        target=lambda: done.append(D.download(asset(), tmp_path, url=url, progress=False))
+    )
+    first.start()
+    lock = tmp_path / "DAVIS-data.zip.part.lock"
+    deadline = time.monotonic() + 30
+    while not server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    owner = f"pid {os.getpid()} on host {socket.gethostname()}"
+    held = json.loads(lock.read_text())
+    assert (held["pid"], held["host"]) == (os.getpid(), socket.gethostname())
+    with pytest.raises(
+        T.DownloadInProgress, match=f"another download \\(a download of .*{owner}"
+    ) as info:
+        D.download(asset(), tmp_path, url=url, progress=False, wait=0)
+    assert str(lock) in str(info.value)
+    second = D.download(asset(), tmp_path, url=url, progress=False)  # waits for the first
+    first.join()
+    assert done == [second] == [tmp_path / "DAVIS"]
+    assert len(server.requests) == 1  # the second found the asset in place
+    assert f"waiting for a download of DAVIS-data.zip.part ({owner}" in capsys.readouterr().err
+    assert leftovers(tmp_path) == []
+
+
+def test_a_stale_lock_is_removed_and_a_foreign_one_is_named(
+    server: FileServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.files["/d.zip"] = davis_zip()
+    url = server.url("/d.zip")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = tmp_path / "DAVIS-data.zip.part.lock"
+    host = socket.gethostname()
+    lock.write_text(json.dumps({"pid": gone.pid, "host": host, "what": "a download"}))  # killed
+    D.download(asset(), tmp_path, url=url, progress=False, wait=0)
+    err = capsys.readouterr().err
+    assert f"{lock}: taking over the lock of a download, pid {gone.pid} on host {host}" in err
+    assert leftovers(tmp_path) == []
+    lock.write_text(json.dumps({"pid": gone.pid, "host": "another-host.example"}))  # unseen
+    with pytest.raises(T.DownloadInProgress, match="another-host.example"):
+        D.download(asset(), tmp_path, url=url, force=True, progress=False, wait=0)
+    assert (tmp_path / "DAVIS" / "JPEGImages").is_dir()

@@ -15,7 +15,13 @@ from torchvision.utils import flow_to_image
 from fsnet_core import flow as F
 from fsnet_core.cli import main
 from fsnet_core.data.flow_cache import compute_flow
-from fsnet_core.io import InputError
+from fsnet_core.io import (
+    InputError,
+    WeightsUnavailable,
+    hub_checkpoint_path,
+    load_weights,
+    weights_file,
+)
 
 # ---------------------------------------------------------------- helpers
 
@@ -167,12 +173,13 @@ def test_raft_offline_says_what_happened_and_how_to_proceed(
 ) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty cache
     mirror = f"http://127.0.0.1:{closed_port()}/raft_small.pth"
-    with pytest.raises(F.WeightsUnavailableError) as info:
-        F.RAFTEstimator("small", device="cpu", weights_mirror=mirror)
+    with pytest.raises(WeightsUnavailable) as info:
+        F.RAFTEstimator("small", device="cpu", weights_url=mirror)
     message = str(info.value)
     expected = tmp_path / "torch" / "hub" / "checkpoints" / "raft_small_C_T_V2-01064c6d.pth"
-    assert mirror in message and "offline" in message
-    assert "--method dis" in message and str(expected) in message
+    assert message.startswith(f"{expected}: ") and "\n" not in message
+    assert f"{mirror}: could not be reached" in message and f"save it as {expected}" in message
+    assert "--method dis" in message and "fsnet download raft-small" in message
 
 
 # ---------------------------------------------------------------- datasets, caching, CLI
@@ -274,10 +281,12 @@ def test_raft_uses_weights_placed_at_the_printed_path(
     torch.save(state, scratch)
     prefix = hashlib.sha256(scratch.read_bytes()).hexdigest()[:8]
     url = f"https://x/raft_small_test-{prefix}.pth"
-    placed = F.torch_hub_checkpoint(url)
+    placed = hub_checkpoint_path(url)
     placed.parent.mkdir(parents=True)
     scratch.rename(placed)
-    loaded = F.load_torchvision_state(url, "raft-small", f"http://127.0.0.1:{closed_port()}/")
+    loaded = load_weights(
+        weights_file(url, what="RAFT", source=f"http://127.0.0.1:{closed_port()}/")
+    )
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
 
 

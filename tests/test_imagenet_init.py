@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import urllib.error
-
 import pytest
 import torch
 import torchvision
 
-from fsnet_core import FSNet
-from fsnet_core.model import backbone
+import fsnet_core.io.weights as io_weights
+from fsnet_core import FSNet, WeightsUnavailable
+from fsnet_core.io import DownloadError, InputError
 
 
 @pytest.fixture()
@@ -38,20 +37,22 @@ def test_every_stream_receives_the_imagenet_weights(weights_file):
 def test_wrong_weights_file_is_reported(tmp_path):
     bad = tmp_path / "bad.pth"
     torch.save({"fc.weight": torch.zeros(2)}, bad)
-    with pytest.raises(backbone.PretrainedWeightsUnavailable, match="lack"):
+    with pytest.raises(InputError, match="bad.pth: not torchvision's ImageNet resnet18.*lacks"):
         FSNet(backbone="resnet18", channels=8, imagenet=bad)
-    with pytest.raises(backbone.PretrainedWeightsUnavailable, match="no such ImageNet"):
+    with pytest.raises(WeightsUnavailable, match="absent.pth: no such ImageNet resnet18"):
         FSNet(backbone="resnet18", channels=8, imagenet=tmp_path / "absent.pth")
 
 
 def test_offline_download_says_how_to_proceed(monkeypatch, tmp_path):
     def offline(*args, **kwargs):
-        raise urllib.error.URLError("Temporary failure in name resolution")
+        raise DownloadError("https://download.pytorch.org/...: could not be reached")
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    monkeypatch.setattr(io_weights, "fetch_file", offline)  # the one fetch path
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    with pytest.raises(backbone.PretrainedWeightsUnavailable) as err:
+    with pytest.raises(WeightsUnavailable) as err:
         FSNet(backbone="resnet18", channels=8, imagenet=True)
     message = str(err.value)
-    assert "resnet18-f37072fd.pth" in message and str(tmp_path / "hub") in message
+    target = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert message.startswith(f"{target}: ") and "\n" not in message
+    assert f"save it as {target}" in message and "could not be reached" in message
     assert "train from scratch" in message

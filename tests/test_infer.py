@@ -21,7 +21,7 @@ from fsnet_core.inference.runner import make_predictor, predict_sequence, run_in
 from fsnet_core.io import InputError
 from fsnet_core.io.images import read_rgb
 from fsnet_core.model import FSNet
-from fsnet_core.model.io import save_model
+from fsnet_core.model.serialization import save_model
 
 SIZE = 64  # network input side: small, so the tests stay fast
 

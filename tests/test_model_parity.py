@@ -8,8 +8,11 @@ import torch
 from fsnet_core import (
     CheckpointMismatch,
     FSNet,
+    FSNetConfig,
+    load_model,
     load_official_weights,
     official_key_map,
+    save_model,
     to_official_state_dict,
 )
 
@@ -123,3 +126,31 @@ def test_checkpoints_are_loaded_with_weights_only(tmp_path):
     torch.save({"obj": _Payload()}, path)
     with pytest.raises(CheckpointMismatch, match="not a readable"):
         load_official_weights(FSNet(backbone="resnet18"), path)
+
+
+def test_a_checkpoint_whose_configuration_contradicts_its_weights_names_the_fields(tmp_path):
+    """Issue 19.11: one line naming the file and each field, not PyTorch's 95-line error."""
+    torch.manual_seed(0)
+    path = save_model(FSNet(backbone="resnet18", channels=8, num_bpm=1), tmp_path / "tiny.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["config"] = FSNetConfig(backbone="resnet50", channels=32, num_bpm=1).to_dict()
+    torch.save(payload, path)
+    with pytest.raises(CheckpointMismatch) as err:
+        load_model(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: its configuration does not match its weights: ")
+    assert "backbone resnet50 but weights are resnet18" in message
+    assert "channels 32 but weights have 8" in message and "num_bpm" not in message
+
+
+def test_a_checkpoint_missing_weights_its_configuration_needs_is_one_line(tmp_path):
+    path = save_model(FSNet(backbone="resnet18", channels=8, num_bpm=1), tmp_path / "tiny.pt")
+    payload = torch.load(path, weights_only=True)
+    del payload["model"]["decoder_fused.head.0.conv.weight"]
+    torch.save(payload, path)
+    with pytest.raises(CheckpointMismatch) as err:
+        load_model(path)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"{path}: its weights do not fit")
+    assert "missing keys 1 (decoder_fused.head.0.conv.weight)" in message

@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import fsnet_core.data.pretrained as pretrained
-from fsnet_core import FSNetConfig, FSNetWeights, WeightsNotFound
+import fsnet_core.io.weights as io_weights
+from fsnet_core import FSNetConfig, FSNetWeights, WeightsUnavailable
 from fsnet_core.course import real
-from fsnet_core.data.download import DownloadError
 from fsnet_core.data.synthetic import TARGET
-from fsnet_core.io import InputError
+from fsnet_core.io import DownloadError, InputError
 
 WEIGHTS = FSNetWeights.DAVIS16_ICCV21
 PROBE = "bpms.3.purify.0.lifts.2.proj.conv.weight"
@@ -77,9 +76,9 @@ def test_sequences_are_chosen_from_the_val_list(davis):
 
 
 def test_an_unpacked_davis_is_reused_without_a_download(davis, monkeypatch):
-    import fsnet_core.data.download as download
+    import fsnet_core.io.download as transfer
 
-    monkeypatch.setattr(download, "fetch", lambda *a, **k: pytest.fail("tried to download"))
+    monkeypatch.setattr(transfer, "fetch", lambda *a, **k: pytest.fail("tried to download"))
     assert real.davis_root(davis.parent, progress=False) == davis
 
 
@@ -127,7 +126,7 @@ def offline(*args, **kwargs):
 def test_the_authors_model_is_read_from_the_hub_cache(stand_in_checkpoint, monkeypatch):
     home, expected = stand_in_checkpoint
     monkeypatch.setenv("TORCH_HOME", str(home))
-    monkeypatch.setattr(pretrained, "download", offline)
+    monkeypatch.setattr(io_weights, "fetch_file", offline)
     model = real.authors_model("cpu", progress=False)
     assert not model.training and model.config == FSNetConfig()
     assert next(model.parameters()).device.type == "cpu"
@@ -136,8 +135,8 @@ def test_the_authors_model_is_read_from_the_hub_cache(stand_in_checkpoint, monke
 
 def test_offline_without_the_checkpoint_says_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(pretrained, "download", offline)
-    with pytest.raises(WeightsNotFound) as err:
+    monkeypatch.setattr(io_weights, "fetch_file", offline)
+    with pytest.raises(WeightsUnavailable) as err:
         real.authors_model("cpu", progress=False)
     message = str(err.value)
     assert "\n" not in message and f"save it as {tmp_path}" in message

@@ -20,7 +20,7 @@ from fsnet_core.io import InputError
 from fsnet_core.io.images import read_mask, read_rgb
 from fsnet_core.metrics import binarize, jaccard
 from fsnet_core.model import FSNet
-from fsnet_core.model.io import save_model
+from fsnet_core.model.serialization import save_model
 
 av = pytest.importorskip("av", reason="PyAV (a dependency of fsnet-lab) is not installed")
 
@@ -294,7 +294,7 @@ def test_missing_default_checkpoint_offline_gives_one_line(tmp_path, monkeypatch
     assert code == 1 and len(err.splitlines()) == 1, err
     target = tmp_path / "torch" / "hub" / "checkpoints" / "2021-ICCV-FSNet-20epoch-new.pth"
     assert f"{target}: FSNetWeights.DAVIS16_ICCV21 checkpoint not found" in err
-    assert f"download failed: {url}: could not be reached" in err
+    assert f"could not be downloaded ({url}: could not be reached" in err
     assert "--checkpoint CKPT" in err and "fsnet download fsnet-checkpoint" in err
     assert not target.exists() and not (tmp_path / "out" / "masks").exists()
 
@@ -315,7 +315,7 @@ def test_default_checkpoint_is_downloaded_then_reused(
     )  # fmt: skip
     assert first.computed == 2
     cache = tmp_path / "torch" / "hub" / "checkpoints"
-    assert (cache / "2021-ICCV-FSNet-20epoch-new.pth").is_file()  # weights_file's one place
+    assert (cache / "2021-ICCV-FSNet-20epoch-new.pth").is_file()  # the one fetch path's place
     (served / "fsnet.pth").unlink()  # the second run must not need the server
     again = V.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
     assert again.computed == 2

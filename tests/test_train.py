@@ -18,7 +18,7 @@ import torch
 from fsnet_core.data.datasets import VideoSegmentationDataset
 from fsnet_core.io import InputError
 from fsnet_core.model import FSNet, FSNetConfig
-from fsnet_core.model.io import load_model
+from fsnet_core.model.serialization import load_model
 from fsnet_core.runtime import autocast_dtype
 from fsnet_core.train import TrainingDiverged, train
 from fsnet_core.train.checkpoint import Progress, ResumableSampler, read_checkpoint

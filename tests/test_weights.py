@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import shutil
 
 import numpy as np
 import pytest
 import torch
+from torchvision.models import WeightsEnum
 
-import fsnet_core.data.pretrained as pretrained
-from fsnet_core import FSNet, FSNetConfig, FSNetWeights, WeightsNotFound, fsnet
+import fsnet_core.io.weights as io_weights
+from fsnet_core import FSNet, FSNetConfig, FSNetWeights, WeightsUnavailable, fsnet
 from fsnet_core.course import paper
 from fsnet_core.data.assets import get_asset
-from fsnet_core.data.download import DownloadError
 from fsnet_core.data.transforms import PairTransform
+from fsnet_core.io import DownloadError, InputError
 from fsnet_core.model.inputs import from_model_input
 
 WEIGHTS = FSNetWeights.DAVIS16_ICCV21
@@ -67,33 +70,73 @@ def test_transforms_give_the_inputs_the_loaders_give():
 
 def test_loads_a_local_file_with_the_authors_keys(stand_in):
     path, expected = stand_in
-    model = fsnet(WEIGHTS, path=path)
+    model = fsnet(weights=WEIGHTS, path=path)
     assert not model.training and model.config == FSNetConfig()
     assert torch.equal(model.state_dict()[PROBE], expected)
+    assert torch.equal(WEIGHTS.build(path).state_dict()[PROBE], expected)
     with pytest.raises(ValueError, match="fits FSNetConfig"):
-        fsnet(WEIGHTS, path=path, num_bpm=2)
+        fsnet(weights=WEIGHTS, path=path, num_bpm=2)
+
+
+def test_the_builder_and_get_state_dict_keep_torchvisions_contract():
+    """``fsnet(*, weights, progress, **kwargs)`` as ``resnet50``; ``get_state_dict`` takes
+    torch.hub's arguments (``progress=``, ``check_hash=``) as ``WeightsEnum``'s does."""
+    builder = inspect.signature(fsnet).parameters
+    assert all(p.kind is p.KEYWORD_ONLY for n, p in builder.items() if n != "kwargs")
+    assert builder["weights"].default is None and builder["progress"].default is True
+    ours = inspect.signature(FSNetWeights.get_state_dict).parameters
+    hub = inspect.signature(torch.hub.load_state_dict_from_url).parameters
+    assert list(ours)[1:] == [n for n in hub if n not in ("url", "weights_only")]
+    assert FSNetWeights.get_state_dict is not WeightsEnum.get_state_dict
+
+
+def fetched_by_a_fake_transfer(monkeypatch, source):
+    """Make the floor's one fetch path copy ``source`` instead of downloading; record calls."""
+    calls = []
+
+    def fake_fetch_file(url, dest, *, progress=True, sha256=None, check=None, **rest):
+        calls.append((url, dest, progress, sha256))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        return dest
+
+    monkeypatch.setattr(io_weights, "fetch_file", fake_fetch_file)
+    return calls
 
 
 def test_a_missing_file_is_fetched_into_the_cache_once(stand_in, tmp_path, monkeypatch):
     path, expected = stand_in
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    calls = []
-
-    def fake_download(asset, dest, progress=True, url=None, **retrying):
-        calls.append((asset.name, dest, progress))
-        assert url is None and set(retrying) == {"retries", "retry_wait"}
-        target = dest / asset.target
-        dest.mkdir(parents=True)
-        shutil.copyfile(path, target)
-        return target
-
-    monkeypatch.setattr(pretrained, "download", fake_download)
-    model = fsnet("DAVIS16_ICCV21", progress=False)
+    monkeypatch.delenv("FSNET_LAB_MIRROR", raising=False)
+    calls = fetched_by_a_fake_transfer(monkeypatch, path)
+    model = fsnet(weights="DAVIS16_ICCV21", progress=False)
     cache = tmp_path / "hub" / "checkpoints"
-    assert calls == [("fsnet-checkpoint", cache, False)]
+    assert calls == [(WEIGHTS.url, cache / WEIGHTS.file_name, False, None)]
     assert WEIGHTS.default_path() == cache / WEIGHTS.file_name
     assert torch.equal(model.state_dict()[PROBE], expected)
-    assert pretrained.weights_file(WEIGHTS) == cache / WEIGHTS.file_name and len(calls) == 1
+    state = WEIGHTS.get_state_dict(progress=False, check_hash=True)  # torchvision's keywords
+    assert torch.equal(state[PROBE_OFFICIAL].float(), expected) and len(calls) == 1
+
+
+def test_a_pinned_digest_is_enforced_on_download_and_on_every_load(stand_in, tmp_path, monkeypatch):
+    """A stand-in pin: the authors' real digest is not recorded (AUTHORS_CHECKPOINT_SHA256)."""
+    path, _ = stand_in
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    good = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setitem(WEIGHTS.meta, "sha256", good)
+    calls = fetched_by_a_fake_transfer(monkeypatch, path)
+    assert fsnet(weights=WEIGHTS, progress=False).config == FSNetConfig()
+    assert calls[0][3] == good  # the download is checked against the pin
+    cached = WEIGHTS.default_path()
+    cached.write_bytes(cached.read_bytes() + b"tampered")
+    with pytest.raises(InputError, match=f"is not {good}, as pinned") as err:
+        fsnet(weights=WEIGHTS)
+    assert err.value.path == cached and hashlib.sha256(cached.read_bytes()).hexdigest() in str(
+        err.value
+    )
+    with pytest.raises(InputError, match="as pinned"):
+        fsnet(weights=WEIGHTS, path=cached)  # a local path is held to the pin too
+    assert len(calls) == 1
 
 
 def test_missing_file_offline_says_which_file_to_put_where(tmp_path, monkeypatch):
@@ -102,21 +145,19 @@ def test_missing_file_offline_says_which_file_to_put_where(tmp_path, monkeypatch
     def offline(*args, **kwargs):
         raise DownloadError("https://drive.google.com/...: network unreachable\nmore detail")
 
-    monkeypatch.setattr(pretrained, "download", offline)
+    monkeypatch.setattr(io_weights, "fetch_file", offline)
     expected = tmp_path / "hub" / "checkpoints" / WEIGHTS.file_name
-    messages = []
-    for attempt in (lambda: fsnet(WEIGHTS), WEIGHTS.get_state_dict):
-        with pytest.raises(WeightsNotFound) as err:
+    for attempt in (lambda: fsnet(weights=WEIGHTS), WEIGHTS.get_state_dict):
+        with pytest.raises(WeightsUnavailable) as err:
             attempt()
         message = str(err.value)
         assert "\n" not in message and message.startswith(f"{expected}: ")
         assert f"save it as {expected}" in message and WEIGHTS.url in message
-        messages.append(message)
-    reason = "download failed: https://drive.google.com/...: network unreachable"
-    assert messages[0].endswith(reason)
-    assert "download failed" not in messages[1]  # the model layer never tries the network
-    with pytest.raises(WeightsNotFound, match="nope.pth: FSNetWeights.DAVIS16_ICCV21"):
-        fsnet(WEIGHTS, path=tmp_path / "nope.pth")
+        assert "network unreachable more detail" in message  # why, on the same line
+        assert "fsnet download fsnet-checkpoint" in message
+    assert isinstance(err.value, FileNotFoundError)  # what callers caught before
+    with pytest.raises(WeightsUnavailable, match="nope.pth: FSNetWeights.DAVIS16_ICCV21"):
+        fsnet(weights=WEIGHTS, path=tmp_path / "nope.pth")
 
 
 def test_without_weights_the_builder_is_the_plain_model():

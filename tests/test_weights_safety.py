@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from fsnet_core import FSNet
 from fsnet_core import flow as F
-from fsnet_core.io import InputError
+from fsnet_core.io import InputError, load_weights, weights_file
 from fsnet_core.model import backbone
 
 
@@ -41,7 +42,7 @@ def test_planted_resnet_file_with_the_wrong_digest_is_refused(hub: Path, tmp_pat
     planted = hub / "resnet18-f37072fd.pth"
     torch.save({"conv1.weight": Planted(marker)}, planted)
     with pytest.raises(InputError, match="does not start with f37072fd") as info:
-        backbone.imagenet_state_dict("resnet18")
+        backbone.imagenet_weights_file("resnet18")
     assert info.value.path == planted and "Delete it" in str(info.value)
     assert not marker.exists()
 
@@ -51,7 +52,7 @@ def test_planted_raft_file_with_the_wrong_digest_is_refused(hub: Path, tmp_path:
     planted = hub / "raft_small_C_T_V2-01064c6d.pth"
     torch.save({"x": Planted(marker)}, planted)
     with pytest.raises(InputError, match="substituted"):
-        F.RAFTEstimator("small", device="cpu", weights_mirror="http://127.0.0.1:9/")
+        F.RAFTEstimator("small", device="cpu", weights_url="http://127.0.0.1:9/")
     assert not marker.exists()
 
 
@@ -63,9 +64,9 @@ def test_code_in_a_file_whose_digest_matches_does_not_run(hub: Path, tmp_path: P
     scratch.rename(hub / f"evil-{prefix}.pth")
     url = f"http://127.0.0.1:9/evil-{prefix}.pth"
     with pytest.raises(InputError, match="could run code"):
-        F.load_torchvision_state(url, "planted")
+        load_weights(weights_file(url, what="planted weights"))
     assert not marker.exists()
     explicit = hub / f"evil-{prefix}.pth"
-    with pytest.raises(backbone.PretrainedWeightsUnavailable, match="could run code"):
-        backbone.imagenet_state_dict("resnet18", explicit)
+    with pytest.raises(InputError, match="could run code"):
+        FSNet(backbone="resnet18", channels=8, imagenet=explicit)
     assert not marker.exists()

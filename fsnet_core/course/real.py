@@ -28,12 +28,11 @@ import torch
 
 from ..data.download import download
 from ..data.flow_cache import compute_flow
-from ..data.pretrained import fsnet
 from ..data.samples import Sample, load_samples
 from ..data.synthetic import TARGET
 from ..flow import default_method
 from ..io import InputError, davis
-from ..model import FSNet, FSNetWeights
+from ..model import FSNet, FSNetWeights, fsnet
 from ..model.inputs import PAPER_SIZE
 from .model_cache import lab_path
 
@@ -70,7 +69,7 @@ def authors_model(device: str | torch.device = "cpu", progress: bool = True) -> 
     """The authors' released FSNet in eval mode on ``device``.
 
     The checkpoint is downloaded into the torch hub cache when missing; offline,
-    :class:`~fsnet_core.model.weights.WeightsNotFound` says in one line which
+    :class:`~fsnet_core.io.WeightsUnavailable` says in one line which
     file to put where.
     """
     model = fsnet(weights=FSNetWeights.DAVIS16_ICCV21, progress=progress)

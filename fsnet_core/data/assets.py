@@ -7,7 +7,10 @@ authors' README (github.com/GewelsJI/FSNet); the Baidu mirrors listed there
 are kept as the manual fallback. Sizes and SHA-256 digests of the Drive files
 are not published, so only the transfer length and archive integrity are
 checked for them; torchvision's files carry the first 8 hex digits of their
-SHA-256 in their names, and those are checked.
+SHA-256 in their names, and those are checked. A digest recorded here (full
+or a name's prefix) is enforced on every copy, from any source: the asset's
+own address, ``--url`` or ``$FSNET_LAB_MIRROR``. The authors' checkpoint's
+pin is :data:`fsnet_core.model.weights.AUTHORS_CHECKPOINT_SHA256`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import InputError, davis
+from ..io import InputError, davis, hub_checkpoint_path
 from ..model.weights import FSNetWeights
 
 FSNET_README = "https://github.com/GewelsJI/FSNet#3-usage"
@@ -76,15 +79,14 @@ class Asset:
         """The folder the asset goes into: ``dest``, or its default."""
         if dest is not None:
             return Path(dest)
-        if self.kind == "torch-weights":  # where torchvision looks for it
-            from ..flow import torch_hub_checkpoint
-
-            return torch_hub_checkpoint(self.url).parent
-        if self.default_dest == HUB_CACHE:
-            import torch
-
-            return Path(torch.hub.get_dir()) / "checkpoints"
+        if self.kind == "torch-weights" or self.default_dest == HUB_CACHE:
+            return hub_checkpoint_path(self.filename).parent  # where torchvision looks
         return Path(self.default_dest)
+
+    @property
+    def digest(self) -> str | None:
+        """The SHA-256 every copy must have: the full one if recorded, else its prefix."""
+        return self.sha256 or self.sha256_prefix
 
     @property
     def is_drive(self) -> bool:
@@ -132,6 +134,7 @@ ASSETS: tuple[Asset, ...] = (
         reads_it="fsnet_core.fsnet(weights=FSNetWeights.DAVIS16_ICCV21), fsnet segment, "
         "load_model, load_official_weights (official key layout)",
         default_dest=HUB_CACHE,  # where FSNetWeights.default_path() looks, as torchvision does
+        sha256=_CHECKPOINT.meta["sha256"],  # None until recorded: then enforced from any source
     ),
     Asset(
         name="fsnet-testset",

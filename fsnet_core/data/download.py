@@ -1,46 +1,41 @@
-"""Fetch a registry asset safely: resumable transfer, verification, unpacking into place.
+"""Fetch a registry asset: the file through the floor's one transfer, then unpacked into place.
 
-The order of operations is what makes it safe to interrupt at any point:
+The transfer (resume, retries, the ``.part`` lock, checksums, Google Drive's
+confirmation page) is :mod:`fsnet_core.io.download`'s; this module knows what
+an asset is:
 
-1. bytes arrive in ``NAME.part`` (an interrupted transfer resumes from there
-   with an HTTP ``Range`` request, or starts again when the server ignores it);
-2. the complete ``.part`` is checked (length, SHA-256 where known, and for
-   archives a full CRC / read-through test); a bad one is deleted;
-3. only then is it renamed to its final name;
-4. archives are unpacked into a hidden temporary folder (members that would
-   land outside it are refused) and that folder is renamed into place.
+1. its file is fetched into ``NAME.part`` and checked (length and SHA-256
+   where the registry records them, archives by a full CRC / read-through
+   test, weight files by loading them as tensors only), then renamed;
+2. archives are unpacked into a hidden temporary folder (members that would
+   land outside it are refused), and the files unpacked are moved into the
+   target folder. Over an earlier copy (``--force``) only the files the
+   archive holds are replaced: anything else there (flow computed into it,
+   predictions, notes) is kept, and said so.
 
-So a final name only ever holds a verified, whole file or folder. Google
-Drive's "can't scan this file for viruses" page is answered with plain
-``urllib`` (its form, confirm token or cookie), as ``gdown`` would.
+So a final name only ever holds a verified, whole file, and the whole
+operation runs under the ``.part``'s lock: a second download of the same
+asset waits for the first, then finds it done.
 """
 
 from __future__ import annotations
 
-import html.parser
-import http.client
-import http.cookiejar
 import lzma
 import os
 import re
 import shutil
 import sys
 import tarfile
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..io import InputError, load_weights, mirror_url, mkdtemp_honouring_umask, sha256_of
+from ..io import InputError, load_weights, mkdtemp_honouring_umask
+from ..io import download as transfer
 from .assets import Asset, get_asset
 
 CHUNK = 1 << 20
-USER_AGENT = "fsnet-lab-downloader/0.1 (+https://github.com/GewelsJI/FSNet)"
-Response = http.client.HTTPResponse
 ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
     tarfile.TarError,
@@ -49,220 +44,7 @@ ARCHIVE_ERRORS = (
     zlib.error,
     lzma.LZMAError,
 )
-NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError and socket errors are OSErrors
-
-
-class DownloadError(RuntimeError):
-    """A transfer failed; the message names the address and what to do next."""
-
-
-class ChecksumMismatch(DownloadError):
-    """The downloaded bytes are not the expected ones (the partial file is deleted)."""
-
-
-# ---------------------------------------------------------------- Google Drive's confirmation
-
-
-class _ConfirmPage(html.parser.HTMLParser):
-    """Collects the download form (action and hidden fields) and links with a confirm token."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None and "download" in (a.get("id", "") + a["action"]):
-            self.action = a["action"]
-        elif tag == "input" and self.action is not None and a.get("type") == "hidden":
-            self.fields[a.get("name", "")] = a.get("value", "")
-        elif tag == "a" and "confirm=" in a.get("href", ""):
-            self.links.append(a["href"])
-
-
-def _with_query(url: str, **params: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query)) | params
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
-
-
-def confirmed_url(page_url: str, page: str, cookies: http.cookiejar.CookieJar) -> str | None:
-    """The address that really serves the file, from Drive's large-file warning page.
-
-    Tries, in order, the current form (``drive.usercontent.google.com``
-    with hidden fields), an older ``confirm=TOKEN`` link and an older
-    ``download_warning`` cookie; None when the page offers none of them.
-    """
-    parser = _ConfirmPage()
-    parser.feed(page)
-    if parser.action:
-        action = urllib.parse.urljoin(page_url, parser.action)
-        return f"{action}?{urllib.parse.urlencode(parser.fields)}"
-    if parser.links:
-        return urllib.parse.urljoin(page_url, parser.links[0].replace("&amp;", "&"))
-    token = next((c.value for c in cookies if c.name.startswith("download_warning")), None)
-    return _with_query(page_url, confirm=token) if token else None
-
-
-def _page_problem(page: str) -> str | None:
-    """Drive's own explanation when it refuses the file (quota, permission), if any."""
-    for pattern, problem in [
-        (r"quota|too many users", "Google Drive's download quota for this file is exceeded"),
-        (r"need (?:access|permission)|ServiceLogin", "the file is not public on Google Drive"),
-    ]:
-        if re.search(pattern, page, re.IGNORECASE):
-            return problem
-    return None
-
-
-# ---------------------------------------------------------------- the transfer
-
-
-class _Transfer:
-    """One resumable download of ``url`` into ``part``."""
-
-    def __init__(self, url: str, part: Path, timeout: float, progress: bool, label: str) -> None:
-        self.url = url
-        self.part = part
-        self.timeout = timeout
-        self.progress = progress
-        self.label = label
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def _open(self, url: str, start: int) -> Response:
-        headers = {"User-Agent": USER_AGENT}
-        if start:
-            headers["Range"] = f"bytes={start}-"
-        return self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout)
-
-    def _open_file(self, start: int) -> Response:
-        """Open the file itself, answering at most two interstitial web pages on the way."""
-        url = self.url
-        for _ in range(3):
-            response = self._open(url, start)
-            if not response.headers.get_content_type().startswith("text/html"):
-                return response
-            page = response.read(2 << 20).decode("utf-8", "replace")
-            response.close()
-            url = confirmed_url(response.url, page, self.cookies)
-            if url is None:
-                problem = _page_problem(page)
-                if problem:
-                    raise DownloadError(f"{self.url}: {problem}. {self._manual_hint()}")
-                url = _with_query(response.url, confirm="t")  # Drive's generic "yes, download"
-        raise DownloadError(
-            f"{self.url}: the server keeps answering with a web page instead of the file. "
-            + self._manual_hint()
-        )
-
-    def _manual_hint(self) -> str:
-        return (
-            f"Download it in a browser instead and save it as {self.part.with_suffix('')}, "
-            "then run the same command again (an archive is then verified and unpacked)."
-        )
-
-    def run_once(self) -> None:
-        """Fetch what is missing from ``part``; raises a network error if cut off."""
-        start = self.part.stat().st_size if self.part.exists() else 0
-        try:
-            response = self._open_file(start)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 416 or not start:
-                raise
-            # 416: nothing left from ``start``; fine if the part is exactly the whole file
-            if exc.headers.get("Content-Range", "").endswith(f"/{start}"):
-                return
-            self.part.unlink()
-            return self.run_once()
-        with response:
-            start, total = self._resume_point(response, start)
-            self._copy(response, start, total)
-
-    def _resume_point(self, response: Response, start: int) -> tuple[int, int | None]:
-        """Where the body starts in the file, and the file's total length if announced."""
-        length = response.headers.get("Content-Length")
-        body = int(length) if length is not None else None
-        if response.status == 206:
-            match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
-            if match and int(match.group(1)) == start:
-                total = match.group(2)
-                return start, int(total) if total != "*" else None
-            self.part.unlink()  # an answer for another part of the file: start afresh
-            raise DownloadError(
-                f"{self.url}: the server resumed at the wrong place ("
-                f"{response.headers.get('Content-Range')!r} for byte {start}); the partial "
-                "file was deleted, run the same command again to download it from the start"
-            )
-        if start:  # the server ignored Range and sends the whole file: start again
-            self.part.unlink()
-        return 0, body
-
-    def _copy(self, response: Response, start: int, total: int | None) -> None:
-        from tqdm.auto import tqdm
-
-        self.part.parent.mkdir(parents=True, exist_ok=True)
-        done = start
-        with (
-            open(self.part, "ab" if start else "wb") as out,
-            tqdm(
-                total=total,
-                initial=start,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                desc=self.label,
-                disable=not self.progress,
-            ) as bar,
-        ):
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                done += len(chunk)
-                bar.update(len(chunk))
-        if total is not None and done < total:
-            raise http.client.IncompleteRead(b"", total - done)
-
-
-def fetch(
-    url: str,
-    part: Path,
-    *,
-    retries: int = 3,
-    retry_wait: float = 2.0,
-    timeout: float = 60.0,
-    progress: bool = True,
-) -> Path:
-    """Download ``url`` into ``part``, resuming what is there and retrying when cut off.
-
-    After ``retries`` failed resumptions the error says how far it got and
-    that running again resumes from the ``.part`` file.
-    """
-    transfer = _Transfer(url, part, timeout, progress, part.name.removesuffix(".part"))
-    for attempt in range(retries + 1):
-        try:
-            transfer.run_once()
-            return part
-        except DownloadError:
-            raise
-        except urllib.error.HTTPError as exc:
-            raise DownloadError(
-                f"{url}: the server answered HTTP {exc.code} ({exc.reason}). Check the address "
-                "(override it with --url) or try again later. " + transfer._manual_hint()
-            ) from exc
-        except NETWORK_ERRORS as exc:
-            have = part.stat().st_size if part.exists() else 0
-            if attempt == retries:
-                what = f"interrupted after {have:,} bytes" if have else "could not be reached"
-                raise DownloadError(
-                    f"{url}: {what} ({exc}). Check the internet connection (or proxy) and run "
-                    f"the same command again"
-                    + (f": it resumes from {part}." if have else ". ")
-                    + ("" if have else transfer._manual_hint())
-                ) from exc
-            time.sleep(retry_wait * 2**attempt)
-    raise AssertionError("unreachable")
+KEPT = "; it was kept: delete it, or pass --force (force=True) to download it again"
 
 
 # ---------------------------------------------------------------- verification
@@ -302,40 +84,25 @@ def check_archive(path: Path) -> str:
 WEIGHT_SUFFIXES = (".pth", ".pt")
 
 
-def verify(part: Path, asset: Asset, delete: bool = True) -> None:
-    """Check length, SHA-256, archive integrity and that weights load as tensors only.
+def check_content(path: Path, asset: Asset) -> None:
+    """What the bytes must be beyond their digest: a whole archive, or weights that load as
+    tensors only (the only check when no digest is known; it refuses a file that would run
+    code when unpickled)."""
+    if asset.kind == "archive" or zipfile.is_zipfile(path):  # .pth files are zips too
+        check_archive(path)
+    if asset.kind != "archive" and asset.target.endswith(WEIGHT_SUFFIXES):
+        load_weights(path)
 
-    A failing file is deleted if ``delete`` (a download); a file that was
-    already in place is reported, never deleted. Weight files are loaded with
-    ``weights_only=True``: this is the only check when no size or digest is
-    known, and it refuses a file that would run code when unpickled.
-    """
-    gone = (
-        "; the file was deleted, run again to download it afresh"
-        if delete
-        else "; it was kept: delete it, or pass --force (force=True) to download it again"
-    )
+
+def verify(path: Path, asset: Asset) -> None:
+    """Check a file that was already in place (saved by hand, or kept from an earlier run)
+    as a download is checked; a failing one is reported, never deleted."""
     try:
-        size = part.stat().st_size
-        if asset.size is not None and size != asset.size:
-            raise ChecksumMismatch(f"{part}: {size:,} bytes, expected {asset.size:,}{gone}")
-        if asset.sha256 or asset.sha256_prefix:
-            actual = sha256_of(part)
-            expected = asset.sha256 or asset.sha256_prefix or ""
-            if not actual.startswith(expected.lower()):
-                raise ChecksumMismatch(f"{part}: sha256 is {actual}, expected {expected}{gone}")
-        if asset.kind == "archive" or zipfile.is_zipfile(part):  # .pth files are zips too
-            check_archive(part)
-        if asset.kind != "archive" and asset.target.endswith(WEIGHT_SUFFIXES):
-            load_weights(part)
-    except InputError as exc:
-        if delete:
-            part.unlink()
-        raise InputError(exc.path, exc.problem + gone) from None
-    except DownloadError:
-        if delete:
-            part.unlink()
-        raise
+        transfer.check_file(
+            path, size=asset.size, sha256=asset.digest, check=lambda p: check_content(p, asset)
+        )
+    except (InputError, transfer.DownloadError) as exc:
+        raise transfer.amended(exc, KEPT) from None
 
 
 # ---------------------------------------------------------------- unpacking
@@ -397,8 +164,44 @@ def _content_root(folder: Path, asset: Asset) -> Path:
     return root
 
 
+def _files_under(folder: Path) -> list[Path]:
+    """Every file (and link) below ``folder``, relative to it, in a stable order."""
+    return sorted(
+        p.relative_to(folder) for p in folder.rglob("*") if p.is_symlink() or not p.is_dir()
+    )
+
+
+def _merge_into(root: Path, final: Path) -> list[Path]:
+    """Move every file unpacked under ``root`` to the same place under ``final``.
+
+    What the archive holds replaces what is there; nothing else in
+    ``final`` is touched. Returns the files of ``final`` that the archive
+    does not hold (kept). A folder where the archive has a file (or a file
+    where it has a folder) is refused before anything moves.
+    """
+    ours = _files_under(root)
+    for rel in ours:
+        there = final / rel
+        if there.is_dir() and not there.is_symlink():
+            raise InputError(there, "is a folder where the archive has a file: move it away")
+        for parent in rel.parents:
+            if parent != Path(".") and (final / parent).is_file():
+                raise InputError(final / parent, "is a file where the archive has a folder")
+    owned = set(ours)
+    kept = [rel for rel in _files_under(final) if rel not in owned]
+    for rel in ours:
+        (final / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / rel, final / rel)
+    return kept
+
+
 def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
-    """Unpack ``archive`` into ``dest / asset.target`` through a temporary folder and a rename."""
+    """Unpack ``archive`` into ``dest / asset.target`` through a temporary folder.
+
+    A new target is the temporary folder renamed into place. Over an existing
+    one (``--force``), what the archive holds replaces the asset's files and
+    everything else is kept: a line on stderr says how many files were kept.
+    """
     final = dest / asset.target
     work = mkdtemp_honouring_umask(prefix=f".{asset.target}.unpacking-", dir=dest)
     try:
@@ -406,9 +209,17 @@ def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
         root = _content_root(work / "content", asset)
         if asset.after_unpack is not None:
             asset.after_unpack(root)
-        if final.exists():  # --force: swap the new folder in, then drop the old one
-            os.replace(final, work / "previous")
-        os.replace(root, final)
+        if final.exists():
+            kept = _merge_into(root, final)
+            if kept:
+                shown = ", ".join(str(k) for k in kept[:3]) + (", ..." if len(kept) > 3 else "")
+                print(
+                    f"{final}: replaced the files {archive.name} holds; kept {len(kept)} "
+                    f"file(s) it does not hold ({shown})",
+                    file=sys.stderr,
+                )
+        else:
+            os.replace(root, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     missing = [e for e in asset.expect if not (final / e).exists()]
@@ -425,7 +236,7 @@ def unpack(archive: Path, asset: Asset, dest: Path) -> Path:
 
 def source_url(asset: Asset, url: str | None = None) -> str:
     """Where ``asset`` is fetched from: ``url`` if given, else the mirror if set, else its own."""
-    return url or mirror_url(asset.filename) or asset.url
+    return transfer.source_url(asset.url, asset.filename, url)
 
 
 def download(
@@ -439,6 +250,7 @@ def download(
     retries: int = 3,
     retry_wait: float = 2.0,
     timeout: float = 60.0,
+    wait: float | None = None,
 ) -> Path:
     """Fetch, verify and (for archives) unpack ``asset``; return its final path.
 
@@ -446,10 +258,13 @@ def download(
     (default: the asset's, e.g. ``data/`` or the torch hub cache); ``url``
     replaces the registry's address (a mirror, or a test server); without it,
     ``$FSNET_LAB_MIRROR`` (:data:`fsnet_core.io.MIRROR_ENV`), when set, serves every
-    asset as ``<mirror>/<asset.filename>``. An existing
-    result is kept unless ``force``: an unpacked folder as it is, a single file
-    only once :func:`verify` passes (otherwise an error names it). A file saved
-    by hand as ``dest/FILENAME`` is verified and used instead of downloading.
+    asset as ``<mirror>/<asset.filename>``, checked against the registry's
+    digest where it records one. An existing result is kept unless ``force``:
+    an unpacked folder as it is, a single file only once :func:`verify`
+    passes (otherwise an error names it). A file saved by hand as
+    ``dest/FILENAME`` is verified and used instead of downloading. Another
+    process downloading the same asset is waited for (at most ``wait``
+    seconds when given, then :class:`~fsnet_core.io.DownloadInProgress`).
     """
     asset = get_asset(asset) if isinstance(asset, str) else asset
     dest = asset.destination(dest)
@@ -458,27 +273,30 @@ def download(
         return final
     dest.mkdir(parents=True, exist_ok=True)
     fetched = dest / asset.filename if asset.kind == "archive" else final
-    part = fetched.with_name(fetched.name + ".part")
-    if force or not fetched.is_file():
-        if force:
-            part.unlink(missing_ok=True)
-        fetch(
-            source_url(asset, url),
-            part,
-            retries=retries,
-            retry_wait=retry_wait,
-            timeout=timeout,
-            progress=progress,
-        )
-        verify(part, asset)
-        os.replace(part, fetched)
-    else:  # placed by hand (or kept from an earlier run): check it, but never delete it
-        verify(fetched, asset, delete=False)
-    if asset.kind != "archive":
-        return fetched
-    if progress:
-        print(f"unpacking {fetched.name} into {final}", file=sys.stderr)
-    result = unpack(fetched, asset, dest)
-    if not keep_archive:
-        fetched.unlink()
+    with transfer.locked(fetched.with_name(fetched.name + ".part"), wait=wait):
+        if final.exists() and not force and asset.kind == "archive":
+            return final  # another process unpacked it while this one waited
+        if force or not fetched.is_file():
+            transfer.fetch_file(
+                source_url(asset, url),
+                fetched,
+                own_url=asset.url,
+                size=asset.size,
+                sha256=asset.digest,
+                check=lambda p: check_content(p, asset),
+                force=force,
+                retries=retries,
+                retry_wait=retry_wait,
+                timeout=timeout,
+                progress=progress,
+            )
+        else:  # placed by hand (or kept from an earlier run): check it, but never delete it
+            verify(fetched, asset)
+        if asset.kind != "archive":
+            return fetched
+        if progress:
+            print(f"unpacking {fetched.name} into {final}", file=sys.stderr)
+        result = unpack(fetched, asset, dest)
+        if not keep_archive:
+            fetched.unlink()
     return result

@@ -10,12 +10,9 @@ from .estimators import (
     FarnebackEstimator,
     FlowEstimator,
     RAFTEstimator,
-    WeightsUnavailableError,
     default_method,
     estimate_flow,
-    load_torchvision_state,
     make_estimator,
-    torch_hub_checkpoint,
 )
 from .formats import (
     FLO_MAGIC,
@@ -34,14 +31,11 @@ __all__ = [
     "FarnebackEstimator",
     "FlowEstimator",
     "RAFTEstimator",
-    "WeightsUnavailableError",
     "end_point_error",
     "estimate_flow",
     "flow_to_color",
-    "load_torchvision_state",
     "default_method",
     "make_estimator",
     "read_flo",
-    "torch_hub_checkpoint",
     "write_flo",
 ]

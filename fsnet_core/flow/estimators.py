@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from ..io import hub_checkpoint_path, load_hub_weights
+from ..io import load_weights, weights_file
 from ..runtime import resolve_device
 
 METHODS: tuple[str, ...] = ("dis", "farneback", "raft-small", "raft-large")
@@ -117,10 +116,6 @@ class FarnebackEstimator(_GreyPairEstimator):
         return cv2.calcOpticalFlowFarneback(a, b, None, *self._params, flags)
 
 
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights could not be downloaded (typically: no internet)."""
-
-
 def _raft_builder(size: str):
     from torchvision.models.optical_flow import (
         Raft_Large_Weights,
@@ -136,41 +131,16 @@ def _raft_builder(size: str):
     raise ValueError(f"RAFT size must be 'small' or 'large', got {size!r}")
 
 
-def torch_hub_checkpoint(url: str) -> Path:
-    """Where torchvision keeps (and looks for) the weights file downloaded from ``url``."""
-    return hub_checkpoint_path(url)
-
-
-def load_torchvision_state(url: str, label: str, mirror: str | None = None) -> dict:
-    """Load a torchvision weights file from the torch hub cache, downloading it if needed.
-
-    ``mirror`` replaces the download address (the file keeps its official
-    name). The file's SHA-256 is checked against the digits in its name and
-    it is loaded with ``weights_only=True`` (:func:`fsnet_core.io.load_hub_weights`);
-    a bad file raises :class:`~fsnet_core.io.InputError`. Failure to download
-    raises :class:`WeightsUnavailableError` saying where to put the file.
-    """
-    target = torch_hub_checkpoint(url)
-    source = mirror or url
-    try:
-        return load_hub_weights(url, mirror)
-    except (OSError, RuntimeError) as exc:  # URLError and socket errors are OSErrors
-        raise WeightsUnavailableError(
-            f"could not download the {label} weights from {source} ({exc}). "
-            "This machine may be offline. Either use a method that needs no weights "
-            "(--method dis or --method farneback), or download the file on a machine with "
-            f"internet access ({url}, or `fsnet download` there) and place it at {target} "
-            "(its SHA-256 is checked against its name)"
-        ) from exc
-
-
 class RAFTEstimator(FlowEstimator):
     """torchvision's RAFT (Teed and Deng, ECCV 2020), small or large, with ``DEFAULT`` weights.
 
     Frames are padded (edge replication) to multiples of 8 and at least
     128 pixels, which RAFT's 1/8-resolution correlation pyramid needs, and
     the flow is cropped back.
-    Runs on the GPU when there is one, several pairs per batch.
+    Runs on the GPU when there is one, several pairs per batch. The weights come
+    from the torch hub cache (:func:`fsnet_core.io.weights_file`: downloaded when
+    missing, from ``weights_url`` if given, their SHA-256 checked against their
+    name); offline, :class:`~fsnet_core.io.WeightsUnavailable` says where to put them.
     """
 
     def __init__(
@@ -178,7 +148,7 @@ class RAFTEstimator(FlowEstimator):
         size: str = "small",
         device: str | torch.device | None = None,
         pretrained: bool = True,
-        weights_mirror: str | None = None,
+        weights_url: str | None = None,
         num_flow_updates: int = 12,
         batch_size: int | None = None,
     ) -> None:
@@ -190,7 +160,14 @@ class RAFTEstimator(FlowEstimator):
         self._preprocess = weights.transforms()
         model = builder(weights=None, progress=False)
         if pretrained:
-            model.load_state_dict(load_torchvision_state(weights.url, self.name, weights_mirror))
+            file = weights_file(
+                weights.url,
+                what=f"torchvision's {self.name} weights",
+                source=weights_url,
+                advice=f" (or run fsnet download {self.name} there), or use a method that "
+                "needs no weights (--method dis or --method farneback)",
+            )
+            model.load_state_dict(load_weights(file))
         self.model = model.eval().to(self.device)
 
     MIN_SIDE = 128  # 1/8 resolution, pooled 3 times, must keep 2 cells: RAFT refuses less

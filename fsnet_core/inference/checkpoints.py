@@ -1,8 +1,9 @@
 """What a checkpoint file says about itself (the input size it was trained at).
 
 The authors' checkpoint, the default model of ``fsnet segment``, is fetched by
-:func:`fsnet_core.data.pretrained.weights_file` into the torch hub cache, the one
-place every part of the package looks for it.
+:meth:`fsnet_core.model.FSNetWeights.local_file` (the floor's one fetch path,
+:func:`fsnet_core.io.weights_file`) into the torch hub cache, the one place
+every part of the package looks for it.
 """
 
 from __future__ import annotations

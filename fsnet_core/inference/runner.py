@@ -96,7 +96,7 @@ def make_predictor(
     if isinstance(source, FSNetPredictor):
         return source
     if isinstance(source, (str, os.PathLike)):
-        from ..model.io import load_model
+        from ..model.serialization import load_model
 
         source = load_model(source)
     if not isinstance(source, nn.Module):

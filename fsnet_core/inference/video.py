@@ -517,16 +517,18 @@ class FrameOutputs:
 def authors_checkpoint(url: str | None = None, progress: bool = True) -> Path:
     """The authors' checkpoint, downloaded into the torch hub cache first if missing.
 
-    Offline, the one-line :class:`~fsnet_core.model.weights.WeightsNotFound` also
+    Offline, the one-line :class:`~fsnet_core.io.WeightsUnavailable` also
     names the way round: a checkpoint of one's own.
     """
-    from ..data.pretrained import weights_file
-    from ..model.weights import FSNetWeights, WeightsNotFound
+    from ..io import WeightsUnavailable
+    from ..model.weights import FSNetWeights
 
     try:
-        return weights_file(FSNetWeights.DAVIS16_ICCV21, progress=progress, url=url)
-    except WeightsNotFound as exc:
-        raise WeightsNotFound(f"{exc}; or pass --checkpoint CKPT (model=...)") from exc
+        return FSNetWeights.DAVIS16_ICCV21.local_file(progress=progress, source=url)
+    except WeightsUnavailable as exc:
+        raise WeightsUnavailable(
+            exc.path, f"{exc.problem}; or pass --checkpoint CKPT (model=...)"
+        ) from exc
 
 
 def segment_video(

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import json
 import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -98,6 +100,17 @@ def remove_stale_temporaries(folder: str | os.PathLike, names: Iterable[str]) ->
     return removed
 
 
+class LockHeld(InputError):
+    """Another live process (or one on another host) holds a lock file: ``holder`` says who."""
+
+    def __init__(self, path: str | os.PathLike, problem: str, holder: str) -> None:
+        super().__init__(path, problem)
+        self.holder = holder
+
+
+_HELD = threading.local()  # the lock files this thread holds: a lock is re-entrant per thread
+
+
 def _process_alive(pid: int) -> bool:
     """Whether a process ``pid`` runs on this host (one of another user's counts)."""
     if pid <= 0:
@@ -138,19 +151,48 @@ def _take_over(path: Path, seen: str, why: str) -> None:
     aside.unlink()
 
 
-@contextlib.contextmanager
-def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[Path]:
-    """Hold the lock file ``path`` while the block runs, so that one process works in its folder.
+def _create(path: Path, me: dict) -> bool:
+    """Create the lock file holding ``me`` in one step (never seen empty); False if it exists.
 
-    The file is created atomically (``O_CREAT | O_EXCL``) holding this process's
-    pid and host, and removed when the block ends, by an exception too. A lock
-    of a live process, or of another host (whose processes cannot be seen), is
-    refused with an :class:`InputError` naming the folder, the holder's pid and
-    host; a lock of a process gone from this host (killed) is taken over, with a
-    note on stderr. ``what`` names the holder in messages (``"a training run"``).
-    Folders made for the lock are removed again at the end when left empty.
+    The owner is written to a private temporary first and hard-linked to the
+    lock's name, which fails when that name exists, so there is no moment when
+    the lock exists without its owner.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(me))
+    tmp.chmod(0o666 & ~current_umask())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+    return True
+
+
+@contextlib.contextmanager
+def exclusive_lock(
+    path: str | os.PathLike, what: str, *, wait: float | None = 0, poll: float = 0.5
+) -> Iterator[Path]:
+    """Hold the lock file ``path`` while the block runs: one process at a time works there.
+
+    The file holds this process's pid and host, and is removed when the block
+    ends, by an exception too. A lock of a process gone from this host (killed)
+    is taken over, with a note on stderr; so is an unreadable one. A lock of a
+    live process, or of another host (whose processes cannot be seen), is waited
+    for up to ``wait`` seconds (0: not at all; None: as long as it takes; a line
+    on stderr says whom), then refused with :class:`LockHeld` naming the folder,
+    the holder's pid and host. ``what`` names the holder in messages (``"a
+    training run"``). Re-entrant within a thread. Folders made for the lock are
+    removed again at the end when left empty.
     """
     path = Path(path)
+    if not hasattr(_HELD, "paths"):
+        _HELD.paths = set()
+    key = path.absolute()
+    if key in _HELD.paths:
+        yield path
+        return
     missing = []
     for folder in (path.parent, *path.parent.parents):
         if folder.exists():
@@ -159,10 +201,12 @@ def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     me = {"pid": os.getpid(), "host": socket.gethostname(), "what": what}
     try:
-        _acquire(path, me)
+        _acquire(path, me, wait, poll)
+        _HELD.paths.add(key)
         try:
             yield path
         finally:
+            _HELD.paths.discard(key)
             with contextlib.suppress(OSError):
                 if _read_lock(path)[1] == me:
                     path.unlink()
@@ -174,31 +218,52 @@ def exclusive_lock(path: str | os.PathLike, what: str) -> Iterator[Path]:
                 break
 
 
-def _acquire(path: Path, me: dict) -> None:
-    for _ in range(5):
+def _acquire(path: Path, me: dict, wait: float | None, poll: float) -> None:
+    waiting_since: float | None = None
+    while not _create(path, me):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-        except FileExistsError:
-            try:
-                text, owner = _read_lock(path)
-                if owner is None:  # just created, its owner not written yet?
-                    time.sleep(0.2)
-                    text, owner = _read_lock(path)
-            except FileNotFoundError:
-                continue  # released meanwhile
-            if owner is None:
-                _take_over(path, text, "a process that never wrote its pid (unreadable lock)")
-                continue
-            pid, host, held = owner["pid"], owner["host"], owner.get("what", "another process")
-            if host != me["host"] or _process_alive(pid):
-                raise InputError(
-                    path.parent,
-                    f"in use by {held} (pid {pid} on host {host}, lock file {path.name}); wait "
-                    f"for it to end, or delete {path.name} if that process is gone",
-                ) from None
+            text, owner = _read_lock(path)
+        except FileNotFoundError:
+            continue  # released meanwhile
+        if owner is None:
+            _take_over(path, text, "a process that never wrote its pid (unreadable lock)")
+            continue
+        pid, host, held = owner["pid"], owner["host"], owner.get("what", "another process")
+        if host == me["host"] and not _process_alive(pid):
             _take_over(path, text, f"{held}, pid {pid} on host {host}, which is no longer running")
             continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(me, f)
-        return
-    raise InputError(path.parent, f"could not take the lock {path.name}: it keeps changing hands")
+        holder = f"{held} (pid {pid} on host {host}, lock file {path.name})"
+        now = time.monotonic()
+        if waiting_since is None:
+            waiting_since = now
+            if wait != 0:
+                print(f"{path.parent}: waiting for {holder}", file=sys.stderr)
+        if wait is not None and now - waiting_since >= wait:
+            raise LockHeld(
+                path.parent,
+                f"in use by {holder}; wait for it to end, or delete {path.name} if that "
+                "process is gone",
+                holder,
+            ) from None
+        time.sleep(poll)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+__all__ = [
+    "InputError",
+    "LockHeld",
+    "atomic_write",
+    "current_umask",
+    "exclusive_lock",
+    "mkdtemp_honouring_umask",
+    "remove_stale_temporaries",
+    "sha256_of",
+]

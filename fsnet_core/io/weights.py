@@ -2,19 +2,23 @@
 
 Every weight file (the authors' checkpoint, torchvision's ImageNet and RAFT
 weights, a training run's ``.pt``) is read with ``weights_only=True``, so no
-file can run code; files whose name carries a digest are checked before each
-load; downloads go through :func:`fsnet_core.io.download.fetch`.
+file can run code. Published weights live in the torch hub cache, as
+torchvision keeps them; :func:`weights_file` is the one way to get one: it
+downloads a missing file through :func:`fsnet_core.io.download.fetch_file`,
+and checks its digest (the prefix in its name, or a pinned SHA-256) on
+download and before every load. Weights that cannot be had raise the one
+:class:`WeightsUnavailable`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-from .files import InputError
+from .download import DownloadError, fetch_file, source_url
+from .files import InputError, sha256_of
 
 
 def load_weights(path: str | os.PathLike) -> Any:
@@ -56,73 +60,121 @@ NAME_DIGEST = re.compile(r"-([a-f0-9]{8,})\.")
 """torch.hub's file names: ``NAME-<SHA-256 prefix>.EXT``, e.g. ``resnet50-0676ba61.pth``."""
 
 
-def sha256_of(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+class WeightsUnavailable(FileNotFoundError):
+    """Weights that are neither on disk nor downloadable now.
+
+    The one-line message starts with the file and says where to put it and
+    why it failed. A ``FileNotFoundError`` (so an ``OSError``): what callers
+    catch for a missing file, and what the command line reports in one line.
+    """
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
 
 
-def check_name_digest(path: str | os.PathLike) -> None:
-    """InputError unless the file's SHA-256 starts with the digits its name carries (if any).
+def expected_digest(path: str | os.PathLike, sha256: str | None = None) -> str | None:
+    """The digest a weights file must have: ``sha256`` when pinned, else its name's prefix."""
+    found = NAME_DIGEST.search(Path(path).name)
+    return sha256 or (found.group(1) if found else None)
 
-    torchvision's weight files name their digest, as torch.hub checks after a
-    download; checking again before every load means a corrupt or planted file
-    in the cache is refused instead of unpickled.
+
+def check_digest(path: str | os.PathLike, sha256: str | None = None) -> None:
+    """InputError unless the file's SHA-256 is ``sha256`` (when pinned) or starts with the
+    digits its name carries (torchvision's files); nothing to check when neither is known.
+
+    torch.hub checks the name's digits after a download; checking again before
+    every load means a corrupt or planted file in the cache is refused instead
+    of unpickled.
     """
     path = Path(path)
-    found = NAME_DIGEST.search(path.name)
-    if found is None:
+    expected = expected_digest(path, sha256)
+    if expected is None:
         return
     actual = sha256_of(path)
-    if not actual.startswith(found.group(1)):
+    if not actual.startswith(expected.lower()):
+        rule = (
+            f"is not {expected}, as pinned"
+            if sha256
+            else (f"does not start with {expected}, as the file's name says")
+        )
         raise InputError(
             path,
-            f"SHA-256 {actual[:16]}... does not start with {found.group(1)}, as the file's name "
-            "says: a corrupt or substituted file, not loaded. Delete it; it is downloaded "
-            "again when needed (or place the genuine file there)",
+            f"SHA-256 {actual} {rule}: a corrupt or substituted file, "
+            "not loaded. Delete it; it is downloaded again when needed (or place the genuine "
+            "file there)",
         )
 
 
-MIRROR_ENV = "FSNET_LAB_MIRROR"
-"""Environment variable naming a mirror: every file is fetched from ``<mirror>/<file name>``."""
-
-
-def mirror_url(filename: str) -> str | None:
-    """``$FSNET_LAB_MIRROR/filename`` when a mirror is set (a firewall, an institution's copy,
-    a test server), else None: the file's own address is used."""
-    base = os.environ.get(MIRROR_ENV, "").strip()
-    return f"{base.rstrip('/')}/{filename}" if base else None
-
-
-def hub_checkpoint_path(url: str) -> Path:
-    """Where torch.hub keeps (and torchvision looks for) the file downloaded from ``url``."""
+def hub_checkpoint_path(url_or_name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Where torch.hub keeps (and torchvision looks for) the file of this address or name:
+    ``<torch hub dir>/checkpoints/NAME``, or ``folder/NAME``."""
     import torch
 
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    base = Path(folder) if folder is not None else Path(torch.hub.get_dir()) / "checkpoints"
+    return base / url_or_name.rsplit("/", 1)[-1]
 
 
-def load_hub_weights(url: str, mirror: str | None = None) -> Any:
-    """A torchvision weights file by address: from the hub cache, downloaded there if absent.
+def weights_file(
+    url: str,
+    *,
+    what: str,
+    file_name: str | None = None,
+    folder: str | os.PathLike | None = None,
+    sha256: str | None = None,
+    source: str | None = None,
+    check_hash: bool = True,
+    progress: bool = True,
+    advice: str = "",
+    retries: int = 2,
+    retry_wait: float = 1.0,
+) -> Path:
+    """The local file of the weights published at ``url``, downloaded first when missing.
 
-    Downloads (from ``mirror`` when given, else from ``$FSNET_LAB_MIRROR`` when set) check
-    the digest in the file name;
-    so does every load, including of a file that was already in the cache, and
-    the file is loaded with ``weights_only=True``, so no file there can run code.
-    Network failures raise OSError; a bad file raises :class:`InputError`.
+    The file is ``file_name`` (default: the address's last part) in the torch
+    hub cache (or ``folder``). A missing one is fetched from ``source`` if
+    given, else ``$FSNET_LAB_MIRROR`` if set, else ``url``, and must load as
+    tensors only before it takes its name. With ``check_hash`` its SHA-256 is
+    checked, on download and on every call, against ``sha256`` (a pinned full
+    digest) or the digits in its name; a mismatch in the cache is an
+    :class:`InputError`. A file that cannot be downloaded raises
+    :class:`WeightsUnavailable` naming ``what``, the file, where to get it,
+    why it failed and ``advice`` (other ways out).
     """
-    import torch
-
-    target = hub_checkpoint_path(url)
+    target = hub_checkpoint_path(file_name or url, folder)
+    digest = expected_digest(target, sha256) if check_hash else None
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        found = NAME_DIGEST.search(target.name)
-        torch.hub.download_url_to_file(
-            mirror or mirror_url(target.name) or url,
-            str(target),
-            hash_prefix=found.group(1) if found else None,
-        )
-    check_name_digest(target)
-    return load_weights(target)
+        try:
+            fetch_file(
+                source_url(url, target.name, source),
+                target,
+                own_url=url,
+                sha256=digest,
+                check=load_weights,
+                progress=progress,
+                retries=retries,
+                retry_wait=retry_wait,
+            )
+        except (DownloadError, InputError, OSError) as exc:
+            said = exc.reason if isinstance(exc, DownloadError) else str(exc)
+            reason = " ".join(said.split()) or type(exc).__name__
+            raise WeightsUnavailable(
+                target,
+                f"{what} not found and could not be downloaded ({reason}); download {url} and "
+                f"save it as {target}{advice}",
+            ) from exc
+    if check_hash:
+        check_digest(target, sha256)
+    return target
+
+
+__all__ = [
+    "NAME_DIGEST",
+    "WeightsUnavailable",
+    "check_digest",
+    "expected_digest",
+    "hub_checkpoint_path",
+    "load_weights",
+    "weights_file",
+]

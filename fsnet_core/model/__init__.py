@@ -9,7 +9,7 @@ from .official import (
     to_official_state_dict,
 )
 from .rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
-from .weights import FSNetWeights, WeightsNotFound
+from .weights import FSNetWeights, fsnet
 
 __all__ = [
     "APPEARANCE_TO_MOTION",
@@ -23,8 +23,8 @@ __all__ = [
     "MOTION_TO_APPEARANCE",
     "RCAM_GATES",
     "StageTrace",
-    "WeightsNotFound",
     "load_official_weights",
+    "fsnet",
     "official_key_map",
     "to_official_state_dict",
 ]

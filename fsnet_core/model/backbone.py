@@ -8,7 +8,6 @@ stem of its own: it starts from the RCAM fusion of the two stems.
 
 from __future__ import annotations
 
-import urllib.error
 from pathlib import Path
 
 import torch
@@ -16,7 +15,7 @@ import torchvision
 from torch import nn
 from torchvision.models import ResNet18_Weights, ResNet34_Weights, ResNet50_Weights
 
-from ..io import InputError, check_name_digest, hub_checkpoint_path, load_hub_weights, load_weights
+from ..io import InputError, WeightsUnavailable, check_digest, load_weights, weights_file
 from .config import BACKBONES, Backbone, check_choice
 
 IMAGENET_WEIGHTS = {
@@ -61,54 +60,46 @@ class ResNetStream(nn.Module):
         return getattr(self, f"layer{index}")(x)
 
 
-class PretrainedWeightsUnavailable(RuntimeError):
-    """The ImageNet weights could not be downloaded or read."""
+def imagenet_weights_file(backbone: str, path: str | Path | None = None) -> Path:
+    """torchvision's ImageNet weights file for ``backbone``: ``path``, or the torch hub cache's.
 
-
-def imagenet_state_dict(backbone: str, path: str | Path | None = None) -> dict[str, torch.Tensor]:
-    """torchvision's ImageNet weights for ``backbone``, from ``path`` or the torch hub cache.
-
-    Downloads into the torch hub cache when needed; the file's SHA-256 is
-    checked against the digits in its name before every load and it is loaded
-    with ``weights_only=True``, so a planted file cannot run code (a bad file
-    raises :class:`~fsnet_core.io.InputError`). Offline, raises
-    :class:`PretrainedWeightsUnavailable` with the ways to proceed.
+    The cache's copy comes from :func:`fsnet_core.io.weights_file` (downloaded
+    when missing, its SHA-256 checked against the digits in its name before
+    every load); ``path`` is read as given, its name's digits checked if it
+    carries them. Offline, :class:`~fsnet_core.io.WeightsUnavailable` says
+    where to put the file, or to train from scratch.
     """
-    weights = IMAGENET_WEIGHTS[backbone]
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise PretrainedWeightsUnavailable(f"{path}: no such ImageNet weights file")
-        try:
-            check_name_digest(path)
-            return load_weights(path)
-        except InputError as exc:
-            raise PretrainedWeightsUnavailable(
-                f"{path}: not a readable torch state dict ({exc.problem})"
-            ) from exc
-    try:
-        return load_hub_weights(weights.url)
-    except (urllib.error.URLError, OSError, RuntimeError) as exc:
-        cache = hub_checkpoint_path(weights.url)
-        raise PretrainedWeightsUnavailable(
-            f"Could not download torchvision's ImageNet {backbone} weights from {weights.url} "
-            f"({exc}). Either train from scratch (imagenet=False / fsnet train --no-imagenet), "
-            f"or download the file on a machine with internet and place it at {cache} "
-            "(its SHA-256 is checked against its name)."
-        ) from exc
+    if path is None:
+        return weights_file(
+            IMAGENET_WEIGHTS[backbone].url,
+            what=f"torchvision's ImageNet {backbone} weights",
+            advice=" (its SHA-256 is checked against its name), or train from scratch "
+            "(imagenet=False / fsnet train --no-imagenet)",
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsUnavailable(path, f"no such ImageNet {backbone} weights file")
+    check_digest(path)
+    return path
 
 
 def load_imagenet_into_streams(
     streams: list[ResNetStream], backbone: str, path: str | Path | None = None
 ) -> None:
-    """Copy ImageNet weights into every stream, as the authors' ``initialize_weights`` does."""
-    state = imagenet_state_dict(backbone, path)
+    """Copy ImageNet weights into every stream, as the authors' ``initialize_weights`` does.
+
+    The file is read with ``weights_only=True``, so no file can run code.
+    """
+    file = imagenet_weights_file(backbone, path)
+    state = load_weights(file)
     state = {k: v for k, v in state.items() if not k.startswith("fc.")}
     for stream in streams:
         own = stream.state_dict()
         missing = [k for k in own if k not in state]
         if missing:
-            raise PretrainedWeightsUnavailable(
-                f"ImageNet weights for {backbone} lack {len(missing)} keys, e.g. {missing[:3]}"
+            raise InputError(
+                file,
+                f"not torchvision's ImageNet {backbone} weights: lacks {len(missing)} keys, "
+                f"e.g. {missing[:3]}",
             )
         stream.load_state_dict({k: state[k] for k in own}, strict=True)

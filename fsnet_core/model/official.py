@@ -125,6 +125,28 @@ def _describe(keys: list[str], limit: int = 8) -> str:
     return f"{len(keys)} ({shown}{', ...' if len(keys) > limit else ''})"
 
 
+def mismatches(
+    expected: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor]
+) -> list[str]:
+    """Missing, unexpected and mis-shaped keys of ``state`` against ``expected``, summarised
+    (a count and the first few names each), for a one-line error."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    wrong_shape = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
+    ]
+    parts = []
+    if missing:
+        parts.append(f"missing keys {_describe(missing)}")
+    if unexpected:
+        parts.append(f"unexpected keys {_describe(unexpected)}")
+    if wrong_shape:
+        parts.append(f"shape mismatches {_describe(wrong_shape)}")
+    return parts
+
+
 def read_state_dict(checkpoint: str | Path | Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A state dict from a path (loaded with ``weights_only=True``) or a mapping."""
     if isinstance(checkpoint, Mapping):
@@ -159,23 +181,10 @@ def load_official_weights(
     }
     state = {k: v for k, v in state.items() if not k.startswith(DEAD_PREFIXES)}
     mapping = official_key_map(model)
-    missing = [k for k in mapping if k not in state]
-    unexpected = [k for k in state if k not in mapping]
     own = model.state_dict()
-    wrong_shape = [
-        f"{k} {tuple(state[k].shape)} vs {tuple(own[mapping[k]].shape)}"
-        for k in mapping
-        if k in state and tuple(state[k].shape) != tuple(own[mapping[k]].shape)
-    ]
-    if missing or unexpected or wrong_shape:
+    parts = mismatches({k: own[ours] for k, ours in mapping.items()}, state)
+    if parts:
         where = f"{source}: " if isinstance(source, Path) else ""
-        parts = []
-        if missing:
-            parts.append(f"missing keys {_describe(missing)}")
-        if unexpected:
-            parts.append(f"unexpected keys {_describe(unexpected)}")
-        if wrong_shape:
-            parts.append(f"shape mismatches {_describe(wrong_shape)}")
         config = getattr(model, "config", None)
         hint = "" if config is None else f" (model config: {config})"
         raise CheckpointMismatch(

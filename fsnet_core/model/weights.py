@@ -8,12 +8,12 @@ and the numbers published for it (``.meta["_metrics"]``), like
 ``WeightsEnum``, so ``FSNetWeights.verify("DAVIS16_ICCV21")`` and the ``url``,
 ``transforms`` and ``meta`` properties behave as there.
 
-This layer never touches the network: :meth:`FSNetWeights.get_state_dict`
-reads the local file (the torch hub cache, or a path) and names the file to
-put where when it is missing. Downloading is the data layer's job:
-``fsnet_core.fsnet(weights=..., progress=True)`` (in
-:mod:`fsnet_core.data.pretrained`) fetches a missing file with the package's
-downloader, then loads it here.
+The builder :func:`fsnet` sits beside it, as torchvision keeps ``resnet50``
+beside ``ResNet50_Weights``. This layer fetches only through the floor's one
+fetch path (:func:`fsnet_core.io.weights_file`): :meth:`FSNetWeights.get_state_dict`
+takes torch.hub's arguments as ``WeightsEnum``'s does and downloads a missing
+file into the torch hub cache; offline, :class:`~fsnet_core.io.WeightsUnavailable`
+says in one line which file to put where.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torchvision.models import Weights, WeightsEnum
 
+from ..io import WeightsUnavailable, check_digest, hub_checkpoint_path, weights_file
 from .config import FSNetConfig
 from .fsnet import FSNet
 from .inputs import PAPER_SIZE, FSNetInputs
@@ -55,8 +56,16 @@ _PAPER_TABLE1_DAVIS16 = {
 }
 
 
-class WeightsNotFound(FileNotFoundError):
-    """The checkpoint file is not where it was looked for; the message says what to put where."""
+AUTHORS_CHECKPOINT_SHA256: str | None = None
+"""The SHA-256 of the authors' released file, pinned as torchvision pins its weights.
+
+Not recorded yet: the file was not at hand where this was written, and a
+digest must never be guessed. Once set, every copy is refused unless it
+matches (downloaded from the authors' address, ``--url`` or
+``$FSNET_LAB_MIRROR``, found in the cache, or passed as a path); until then a
+copy fetched from anywhere but the authors' address gets a one-line note that
+it could not be verified against a pinned digest.
+"""
 
 
 class FSNetWeights(WeightsEnum):
@@ -74,6 +83,7 @@ class FSNetWeights(WeightsEnum):
         meta={
             "file_name": "2021-ICCV-FSNet-20epoch-new.pth",
             "asset": "fsnet-checkpoint",  # its name for ``fsnet download``
+            "sha256": AUTHORS_CHECKPOINT_SHA256,
             "config": FSNetConfig(),
             "key_layout": "authors' lib/fsnet.py names, DataParallel 'module.' prefix",
             "num_params": 83_415_746,  # this package's FSNet; the file also holds 18.9 M unused
@@ -105,35 +115,95 @@ class FSNetWeights(WeightsEnum):
 
     def default_path(self) -> Path:
         """Where the file is looked for by default: the torch hub cache, as torchvision does."""
-        return Path(torch.hub.get_dir()) / "checkpoints" / self.file_name
+        return hub_checkpoint_path(self.file_name)
 
-    def missing_message(self, path: Path) -> str:
-        """One line naming the file, the place it should be and where to get it."""
-        return (
-            f"{path}: {self!r} checkpoint not found; download {self.url} "
-            f"(the authors' README {self.meta['source']} lists a mirror) "
-            f"and save it as {path} "
-            f"(or run: fsnet download {self.meta['asset']} --dest {path.parent})"
+    def local_file(
+        self,
+        model_dir: str | Path | None = None,
+        progress: bool = True,
+        check_hash: bool = True,
+        file_name: str | None = None,
+        *,
+        source: str | None = None,
+    ) -> Path:
+        """The checkpoint on disk: in ``model_dir`` (default: the torch hub cache), downloaded
+        there first when missing (from ``source`` if given, else ``$FSNET_LAB_MIRROR`` if
+        set, else :attr:`url`), checked against the pinned digest when one is recorded."""
+        folder = Path(model_dir) if model_dir is not None else self.default_path().parent
+        return weights_file(
+            self.url,
+            what=f"{self!r} checkpoint",
+            file_name=file_name or self.file_name,
+            folder=folder,
+            sha256=self.meta["sha256"],
+            source=source,
+            check_hash=check_hash,
+            progress=progress,
+            advice=(
+                f" (the authors' README {self.meta['source']} lists a mirror; or run: "
+                f"fsnet download {self.meta['asset']} --dest {folder})"
+            ),
         )
 
-    def get_state_dict(  # type: ignore[override]
-        self, path: str | Path | None = None, *args: Any, **kwargs: Any
+    def get_state_dict(
+        self,
+        model_dir: str | Path | None = None,
+        map_location: str | torch.device | None = None,
+        progress: bool = True,
+        check_hash: bool = True,
+        file_name: str | None = None,
     ) -> dict[str, torch.Tensor]:
-        """The checkpoint's state dict (authors' keys) from ``path`` or :meth:`default_path`.
+        """The checkpoint's state dict (authors' keys), as ``WeightsEnum.get_state_dict``:
+        torch.hub's ``load_state_dict_from_url`` arguments, the file fetched by
+        :meth:`local_file` and always loaded with ``weights_only=True``."""
+        file = self.local_file(model_dir, progress, check_hash, file_name)
+        state = read_state_dict(file)
+        if map_location is not None:
+            state = {k: v.to(map_location) for k, v in state.items()}
+        return state
 
-        Never downloads; a missing file raises :class:`WeightsNotFound` with
-        the one-line instruction of :meth:`missing_message`.
-        """
-        file = Path(path) if path is not None else self.default_path()
-        if not file.is_file():
-            raise WeightsNotFound(self.missing_message(file))
-        return read_state_dict(file)
-
-    def build(self, path: str | Path | None = None) -> FSNet:
-        """An eval-mode :class:`FSNet` of :attr:`config` with these weights, loaded strictly
-        from the local file (see :meth:`get_state_dict`; never downloads)."""
-        model = load_official_weights(FSNet(self.config), self.get_state_dict(path))
+    def build(self, path: str | Path | None = None, *, progress: bool = True) -> FSNet:
+        """An eval-mode :class:`FSNet` of :attr:`config` with these weights, loaded strictly:
+        from the local file ``path`` when given (never downloaded), else from
+        :meth:`get_state_dict` (the torch hub cache, downloaded when missing)."""
+        if path is None:
+            state = self.get_state_dict(progress=progress)
+        else:
+            path = Path(path)
+            if not path.is_file():
+                raise WeightsUnavailable(
+                    path,
+                    f"{self!r} checkpoint not found (no such file); pass no path to use "
+                    f"the torch hub cache's copy, downloaded when missing",
+                )
+            if self.meta["sha256"]:
+                check_digest(path, self.meta["sha256"])
+            state = read_state_dict(path)
+        model = load_official_weights(FSNet(self.config), state)
         return model.eval()  # type: ignore[return-value]
 
 
-__all__ = ["FSNetWeights", "WeightsNotFound"]
+def fsnet(
+    *,
+    weights: FSNetWeights | str | None = None,
+    progress: bool = True,
+    path: str | Path | None = None,
+    **kwargs: Any,
+) -> FSNet:
+    """An FSNet, in torchvision's builder manner (``resnet50(weights=..., progress=True)``).
+
+    ``weights=None`` builds an untrained model (``kwargs`` go to
+    :class:`FSNet`, as for ablations). With weights, the eval-mode model they
+    fit (``kwargs`` are refused), loaded strictly from the local file ``path``
+    or from the torch hub cache, where a missing file is downloaded first
+    (``progress`` shows a bar). Use ``weights.transforms()`` to prepare inputs.
+    """
+    weights = FSNetWeights.verify(weights)
+    if weights is None:
+        return FSNet(**kwargs)
+    if kwargs:
+        raise ValueError(f"{weights!r} fits {weights.config} only; got overrides {sorted(kwargs)}")
+    return weights.build(path, progress=progress)
+
+
+__all__ = ["AUTHORS_CHECKPOINT_SHA256", "FSNetWeights", "fsnet"]

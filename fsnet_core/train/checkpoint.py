@@ -27,8 +27,8 @@ from torch import nn
 from torch.utils.data import Sampler
 
 from ..io import atomic_write
-from ..model.io import save_model
 from ..model.official import CheckpointMismatch, read_state_dict
+from ..model.serialization import save_model
 
 LAST = "last.pt"
 BEST = "best.pt"

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..model.io import load_model
 from ..model.official import CheckpointMismatch
+from ..model.serialization import load_model
 
 MOTION_STREAM_PREFIX = "motion."
 RUNNING_STATS = ("running_mean", "running_var")
