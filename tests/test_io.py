@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,15 +74,34 @@ def _exited_pid() -> int:
     return int(done.stdout)
 
 
+def _try_in_another_thread(lock: Path, what: str) -> BaseException | None:
+    """The error another thread gets for taking ``lock`` (None when it got it)."""
+    caught: list[BaseException | None] = [None]
+
+    def take() -> None:
+        try:
+            with exclusive_lock(lock, what):
+                pass
+        except InputError as exc:
+            caught[0] = exc
+
+    worker = threading.Thread(target=take)
+    worker.start()
+    worker.join()
+    return caught[0]
+
+
 def test_a_lock_holds_its_owner_and_goes_at_the_end_even_on_error(tmp_path: Path) -> None:
     lock = tmp_path / "run" / ".lock"
     with pytest.raises(RuntimeError, match="boom"), exclusive_lock(lock, "a training run"):
         owner = json.loads(lock.read_text())
         assert (owner["pid"], owner["host"]) == (os.getpid(), HOST)
-        with pytest.raises(InputError) as refused, exclusive_lock(lock, "another run"):
+        refused = _try_in_another_thread(lock, "another run")
+        with exclusive_lock(lock, "the same run, again"):  # re-entrant within a thread
             pass
+        assert lock.is_file()
         raise RuntimeError("boom")
-    assert str(refused.value) == (
+    assert str(refused) == (
         f"{lock.parent}: in use by a training run (pid {os.getpid()} on host {HOST}, lock file "
         ".lock); wait for it to end, or delete .lock if that process is gone"
     )
