@@ -245,3 +245,14 @@ def get_asset(name: str) -> Asset:
         return REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown asset {name!r}; choose one of {', '.join(REGISTRY)}") from None
+
+
+__all__ = [
+    "ASSETS",
+    "HUB_CACHE",
+    "REGISTRY",
+    "Asset",
+    "davis2016_imagesets",
+    "drive_url",
+    "get_asset",
+]

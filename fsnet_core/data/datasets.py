@@ -133,3 +133,10 @@ class StaticSaliencyDataset(VideoSegmentationDataset):
         super().__init__(
             root, split, layout, None, size, augment, require_masks=True, inputs="image"
         )
+
+
+__all__ = [
+    "INPUTS",
+    "StaticSaliencyDataset",
+    "VideoSegmentationDataset",
+]

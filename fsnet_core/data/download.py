@@ -300,3 +300,14 @@ def download(
         if not keep_archive:
             fetched.unlink()
     return result
+
+
+__all__ = [
+    "check_archive",
+    "check_content",
+    "download",
+    "extract",
+    "source_url",
+    "unpack",
+    "verify",
+]

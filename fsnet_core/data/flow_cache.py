@@ -151,3 +151,11 @@ def compute_flow(
     summary.computed = total
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+__all__ = [
+    "FlowJob",
+    "FlowSummary",
+    "compute_flow",
+    "flow_jobs",
+]

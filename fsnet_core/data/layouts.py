@@ -422,3 +422,13 @@ def check_same_size(
             f"size {shape[0]}x{shape[1]} differs from its frame {frame.name} "
             f"({frame_size[0]}x{frame_size[1]})",
         )
+
+
+__all__ = [
+    "LAYOUTS",
+    "SequenceRecord",
+    "check_dataset_files",
+    "check_same_size",
+    "detect_layout",
+    "discover_sequences",
+]

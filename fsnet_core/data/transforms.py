@@ -83,3 +83,9 @@ class PairTransform:
 
 def _image(rgb: np.ndarray) -> tv_tensors.Image:
     return tv_tensors.Image(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1))
+
+
+__all__ = [
+    "PairTransform",
+    "as_hw",
+]

@@ -1,4 +1,5 @@
-"""The FSNet model, its configuration, official-weight mapping and its weights descriptor."""
+"""The FSNet model: its configuration, wiring, the authors' checkpoint keys, saving and
+loading, and the weights descriptor with the builder ``fsnet()`` beside it."""
 
 from .config import FSNetConfig
 from .fsnet import FSNet, FSNetOutput, FSNetTrace, StageTrace
@@ -9,9 +10,11 @@ from .official import (
     to_official_state_dict,
 )
 from .rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
-from .weights import FSNetWeights, fsnet
+from .serialization import load_model, save_model
+from .weights import AUTHORS_CHECKPOINT_SHA256, FSNetWeights, fsnet
 
 __all__ = [
+    "AUTHORS_CHECKPOINT_SHA256",
     "APPEARANCE_TO_MOTION",
     "CheckpointMismatch",
     "FSNet",
@@ -23,8 +26,10 @@ __all__ = [
     "MOTION_TO_APPEARANCE",
     "RCAM_GATES",
     "StageTrace",
+    "load_model",
     "load_official_weights",
     "fsnet",
     "official_key_map",
+    "save_model",
     "to_official_state_dict",
 ]
