@@ -15,7 +15,9 @@ from PIL import Image
 from fsnet_core.cli import main
 from fsnet_core.data.layouts import discover_sequences, read_image, read_mask
 from fsnet_core.data.synthetic import make_synthetic_dataset
-from fsnet_core.inference import video as V
+from fsnet_core.inference import frames as FR
+from fsnet_core.inference import pipeline, writers
+from fsnet_core.inference import segment as S
 from fsnet_core.io import InputError
 from fsnet_core.metrics import binarize, jaccard
 from fsnet_core.model import FSNet
@@ -61,12 +63,12 @@ def gif_frames(path: Path) -> tuple[int, tuple[int, int]]:
 # ----------------------------------------------------------------------------- which frames
 
 
-def frames(n: int) -> list[V.Frame]:
-    return [V.Frame(i, f"{i:05d}", np.full((4, 6, 3), i, np.uint8)) for i in range(n)]
+def frames(n: int) -> list[FR.Frame]:
+    return [FR.Frame(i, f"{i:05d}", np.full((4, 6, 3), i, np.uint8)) for i in range(n)]
 
 
 def pairs(n: int, fps: float = 10.0, **selection) -> list[tuple[int, int, bool]]:
-    chosen = V.frame_pairs(frames(n), fps, V.Selection(**selection))
+    chosen = FR.frame_pairs(frames(n), fps, FR.Selection(**selection))
     return [(p.frame.index, p.partner.index, p.backward) for p in chosen]
 
 
@@ -85,9 +87,9 @@ def test_a_single_frame_or_a_bad_selection_is_refused():
     with pytest.raises(InputError, match="needs two"):
         pairs(1)
     with pytest.raises(ValueError):
-        V.Selection(every=0)
+        FR.Selection(every=0)
     with pytest.raises(ValueError):
-        V.Selection(start=2.0, end=1.0)
+        FR.Selection(start=2.0, end=1.0)
 
 
 def test_background_stages_pass_errors_on():
@@ -97,7 +99,7 @@ def test_background_stages_pass_errors_on():
 
     got = []
     with pytest.raises(InputError, match="cannot decode frame 1"):
-        for item in V.in_background(broken()):
+        for item in pipeline.in_background(broken()):
             got.append(item)
     assert got == [1]
 
@@ -105,15 +107,15 @@ def test_background_stages_pass_errors_on():
 def test_tint_reddens_only_the_mask():
     frame = np.full((2, 2, 3), 100, np.uint8)
     mask = np.array([[True, False], [False, False]])
-    out = V.tint(frame, mask)
+    out = writers.tint(frame, mask)
     assert out[0, 0, 0] > 100 and out[0, 0, 1] < 100
     assert (out[1:] == 100).all() and (out[0, 1] == 100).all()
 
 
 def test_flow_is_computed_at_the_model_scale():
-    assert V.flow_scale(480, 854, 352) == pytest.approx(352 / 480)
-    assert V.flow_scale(480, 854, 64) == pytest.approx(240 / 480)  # not below 240 pixels
-    assert V.flow_scale(120, 160, 352) == 1.0
+    assert S.flow_scale(480, 854, 352) == pytest.approx(352 / 480)
+    assert S.flow_scale(480, 854, 64) == pytest.approx(240 / 480)  # not below 240 pixels
+    assert S.flow_scale(120, 160, 352) == 1.0
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -161,7 +163,7 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
     davis_sample, checkpoint, tmp_path, capsys, monkeypatch
 ):
     sources = sorted((davis_sample / "JPEGImages" / "480p" / "blackswan").glob("*.jpg"))[:8]
-    clip = V.write_video((read_image(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
+    clip = writers.write_video((read_image(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
     height, width = read_image(sources[0]).shape[:2]
     out = tmp_path / "out"
     code, err = run_cli(capsys, clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE)
@@ -181,16 +183,16 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
         assert (stream.codec_context.name, stream.format.name) == ("h264", "yuv420p")
     count, (gif_w, _) = gif_frames(out / "overlay.gif")
     assert count == len(names) // 3 + (len(names) % 3 > 0)  # 24 frames/s shown at 8 frames/s
-    assert gif_w == V.GIF_WIDTH
+    assert gif_w == writers.GIF_WIDTH
 
     # Running again finds everything done and loads no model.
-    monkeypatch.setattr(V, "make_predictor", lambda *a, **k: pytest.fail("model loaded again"))
-    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    monkeypatch.setattr(S, "make_predictor", lambda *a, **k: pytest.fail("model loaded again"))
+    summary = S.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
     assert (summary.frames, summary.computed) == (len(names), 0)
     # A lost mask is redone alone, and the overlay is written again.
     monkeypatch.undo()
     (out / "masks" / "00003.png").unlink()
-    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    summary = S.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
     assert (summary.frames, summary.computed) == (len(names), 1)
     assert (out / "masks" / "00003.png").is_file() and len(decoded(out / "overlay.mp4")) == 8
 
@@ -199,12 +201,12 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
 def test_folder_of_frames_with_every_and_max_frames(synthetic, checkpoint, tmp_path):
     clip = discover_sequences(synthetic, split="val")[0]
     folder = clip.frames[0].parent
-    summary = V.segment_video(
+    summary = S.segment_video(
         folder,
         tmp_path / "out",
         checkpoint,
         size=SIZE,
-        selection=V.Selection(every=2, max_frames=2),
+        selection=FR.Selection(every=2, max_frames=2),
         progress=False,
     )
     expected = [clip.frames[0].stem, clip.frames[2].stem]
@@ -237,7 +239,9 @@ def test_masks_score_the_same_j_as_fsnet_infer_on_the_frames(tmp_path, capsys):
     )
     j_infer, j_segment = [], []
     for clip in discover_sequences(synthetic, split="val")[:3]:
-        video = V.write_video((read_image(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4")
+        video = writers.write_video(
+            (read_image(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4"
+        )
         out = tmp_path / "segment" / clip.name
         code, err = run_cli(capsys, video, "--out", out, "--checkpoint", ckpt)  # size from ckpt
         assert code == 0, err
@@ -307,8 +311,8 @@ def test_default_checkpoint_is_downloaded_then_reused(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     folder = discover_sequences(synthetic, split="val")[0].frames[0].parent
-    selection = V.Selection(max_frames=2)
-    first = V.segment_video(
+    selection = FR.Selection(max_frames=2)
+    first = S.segment_video(
         folder, "out", size=SIZE, selection=selection, progress=False,
         checkpoint_url=f"{base}/fsnet.pth",
     )  # fmt: skip
@@ -316,5 +320,5 @@ def test_default_checkpoint_is_downloaded_then_reused(
     cache = tmp_path / "torch" / "hub" / "checkpoints"
     assert (cache / "2021-ICCV-FSNet-20epoch-new.pth").is_file()  # weights_file's one place
     (served / "fsnet.pth").unlink()  # the second run must not need the server
-    again = V.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
+    again = S.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
     assert again.computed == 2
