@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.layouts import check_frame_size
 from ..io import InputError, image_files, read_rgb
 
 VIDEO_EXTS = (".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v")
@@ -105,14 +106,8 @@ def _folder_frames(path: Path) -> Iterator[Frame]:
     first: tuple[int, ...] | None = None
     for index, file in enumerate(files):
         rgb = read_rgb(file)
-        if first is None:
-            first = rgb.shape
-        elif rgb.shape != first:
-            raise InputError(
-                file,
-                f"is {rgb.shape[1]}x{rgb.shape[0]} but {files[0].name} is {first[1]}x{first[0]}: "
-                "every frame of a folder must have the same size",
-            )
+        first = first or rgb.shape
+        check_frame_size(file, rgb.shape, files[0], first)
         yield Frame(index, file.stem, rgb)
 
 

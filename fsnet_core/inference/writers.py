@@ -6,9 +6,10 @@ interrupted run never leaves a half-written video under the final name.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -62,19 +63,32 @@ class H264Writer:
         stream.options = {"crf": str(self.crf), "preset": "veryfast"}
         self._stream = stream
 
+    @contextlib.contextmanager
+    def _naming_the_file(self) -> Iterator[None]:
+        """FFmpeg's errors (a folder that refuses the file, a full disk) name no file: name it."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
+
     def add(self, rgb: np.ndarray) -> None:
         import av
 
-        if self._container is None:
-            self._open(*rgb.shape[:2])
-        even = np.ascontiguousarray(rgb[: self._stream.height, : self._stream.width])
-        self._container.mux(self._stream.encode(av.VideoFrame.from_ndarray(even, format="rgb24")))
+        with self._naming_the_file():
+            if self._container is None:
+                self._open(*rgb.shape[:2])
+            even = np.ascontiguousarray(rgb[: self._stream.height, : self._stream.width])
+            frame = av.VideoFrame.from_ndarray(even, format="rgb24")
+            self._container.mux(self._stream.encode(frame))
 
     def close(self) -> Path:
         if self._container is None:
             raise ValueError(f"{self.path}: no frame to write")
-        self._container.mux(self._stream.encode(None))
-        self._container.close()
+        with self._naming_the_file():
+            self._container.mux(self._stream.encode(None))
+            self._container.close()
         os.replace(self._tmp, self.path)
         return self.path
 
