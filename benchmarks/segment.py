@@ -28,8 +28,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fsnet_core.inference import video as V
+from fsnet_core.flow import make_estimator
+from fsnet_core.inference import frames as FR
+from fsnet_core.inference import segment as S
 from fsnet_core.inference.runner import make_predictor
+from fsnet_core.inference.writers import OverlayWriter, write_video
 from fsnet_core.io.images import image_files, read_rgb
 from fsnet_core.model import FSNet
 
@@ -65,7 +68,7 @@ def main() -> None:
 
     frames, what = clip_frames(args.frames)
     work = Path(tempfile.mkdtemp(prefix="segment-bench-"))
-    clip = V.write_video(frames, work / "clip.mp4", fps=24, crf=18)
+    clip = write_video(frames, work / "clip.mp4", fps=24, crf=18)
     torch.manual_seed(0)
     predictor = make_predictor(FSNet(backbone=args.backbone).eval(), device="cpu")
     n = len(frames)
@@ -73,10 +76,10 @@ def main() -> None:
     # Each stage alone, one after the other (the run without a pipeline).
     stage = dict.fromkeys(("decode", "flow", "model", "write"), 0.0)
     start = time.perf_counter()
-    fps, decoded = V.open_frames(clip)
-    pairs = list(V.frame_pairs(decoded, fps, V.Selection()))
+    fps, decoded = FR.open_frames(clip)
+    pairs = list(FR.frame_pairs(decoded, fps, FR.Selection()))
     stage["decode"] = time.perf_counter() - start
-    prepare = V.InputPreparer(V.make_estimator(args.flow), args.size, lambda frame: False)
+    prepare = S.InputPreparer(make_estimator(args.flow), args.size, lambda frame: False)
     start = time.perf_counter()
     inputs = [prepare(pair) for pair in pairs]
     stage["flow"] = time.perf_counter() - start
@@ -86,8 +89,8 @@ def main() -> None:
     for item in inputs:
         logits.append(predictor(item.image, item.flow).appearance)
     stage["model"] = time.perf_counter() - start
-    outputs = V.FrameOutputs(
-        work / "seq", V.OverlayWriter(work / "seq.mp4", work / "seq.gif", fps, 23)
+    outputs = S.FrameOutputs(
+        work / "seq", OverlayWriter(work / "seq.mp4", work / "seq.gif", fps, 23)
     )
     start = time.perf_counter()
     for item, logit in zip(inputs, logits, strict=True):
@@ -95,9 +98,9 @@ def main() -> None:
     outputs.overlay.close()
     stage["write"] = time.perf_counter() - start
 
-    V.segment_video(clip, work / "warm", predictor, size=args.size, flow=args.flow,
-                    selection=V.Selection(max_frames=3), progress=False)  # fmt: skip
-    summary = V.segment_video(clip, work / "run", predictor, size=args.size, flow=args.flow,
+    S.segment_video(clip, work / "warm", predictor, size=args.size, flow=args.flow,
+                    selection=FR.Selection(max_frames=3), progress=False)  # fmt: skip
+    summary = S.segment_video(clip, work / "run", predictor, size=args.size, flow=args.flow,
                               progress=False)  # fmt: skip
     model_only = stage["model"] / n
     sequential = sum(stage.values()) / n

@@ -248,6 +248,28 @@ def test_compute_flow_names_bad_inputs(tmp_path: Path) -> None:
     assert str(broken) in str(info.value)
 
 
+def test_a_frame_of_another_size_is_named_with_both_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = davis_folder(tmp_path / "data", {"seq": 4})
+    odd = root / "JPEGImages" / "480p" / "seq" / "00002.jpg"
+    cv2.imwrite(str(odd), textured(48, 60))
+    assert main(["flow", str(root), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"fsnet flow: error: {odd}: is 60x48 but 00000.jpg is 64x48: "
+        "every frame of a sequence must have the same size\n"
+    )
+    # Resumed after frame 0 (its flow is on disk): the size is still the first frame's.
+    odd.unlink()
+    compute_flow(root, progress=False)
+    cv2.imwrite(str(odd), textured(48, 60))
+    for written in (root / "FlowImages" / "dis" / "seq").glob("0000[12].png"):
+        written.unlink()
+    with pytest.raises(InputError, match="00002.jpg: is 60x48 but 00000.jpg is 64x48"):
+        compute_flow(root, progress=False)
+
+
 def test_cli_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from fsnet_core.cli.flow import METHODS
 

@@ -79,6 +79,37 @@ def test_predictor_masks_agree_with_float32_eager_at_352(trained_model):
     assert _iou(eager, truth > 0) > 0.5  # the model did learn something: the check is not vacuous
 
 
+def test_predictor_refuses_frames_that_are_not_normalised(trained_model):
+    """A uint8 frame passed as it is gave masks without a word, and meaningless ones."""
+    image, flow, _ = _batch(64, [5])
+    predictor = FSNetPredictor(trained_model, precision="float32")
+    assert predictor.masks(image, flow).shape == (1, 1, 64, 64)  # normalised inputs: fine
+    frame, _, _ = drawn_pair(64, seed=5)
+    raw = torch.from_numpy(frame).permute(2, 0, 1)[None]
+    with pytest.raises(ValueError, match=r"^image: a uint8 tensor, but the predictor expects"):
+        predictor.masks(raw, flow)
+    with pytest.raises(ValueError, match=r"^image: values reach \d+, far outside") as info:
+        predictor.masks(raw.float(), flow)
+    assert "FSNetInputs" in str(info.value) and "transforms()" in str(info.value)
+    with pytest.raises(ValueError, match=r"^flow: values reach"):
+        predictor(image, flow * 100)
+
+
+def test_packed_predictors_of_other_weights_have_other_digests(tiny_fsnet):
+    """The digest a manifest records must see the weights inside packed convolutions."""
+    from fsnet_core.inference.manifest import model_digest
+
+    model, other = tiny_fsnet(), tiny_fsnet()
+    with torch.no_grad():
+        other.appearance.layer1[0].conv1.weight.mul_(2.0)  # a convolution that gets packed
+    first = FSNetPredictor(model, device="cpu", precision="float32")
+    if not first.packed:
+        pytest.skip("oneDNN packing is not available on this CPU")
+    again = FSNetPredictor(model, device="cpu", precision="float32")
+    changed = FSNetPredictor(other, device="cpu", precision="float32")
+    assert model_digest(first) == model_digest(again) != model_digest(changed)
+
+
 def test_predictor_leaves_the_original_model_alone(trained_model):
     before = {k: v.clone() for k, v in trained_model.state_dict().items()}
     predictor = FSNetPredictor(trained_model, precision="bfloat16")

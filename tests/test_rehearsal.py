@@ -136,7 +136,7 @@ def results_zip(path: Path) -> Path:
 
 def video(path: Path) -> Path:
     """A short H.264 mp4 of the val clips, the way a user's upload would arrive."""
-    from fsnet_core.inference.video import write_video
+    from fsnet_core.inference.writers import write_video
 
     return write_video([f for seq in VAL for f, _ in clip(seq)], path, fps=8)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from PIL import Image
 from fsnet_core.cli import main
 from fsnet_core.data.layouts import discover_sequences
 from fsnet_core.data.synthetic import make_synthetic_dataset
-from fsnet_core.inference import video as V
+from fsnet_core.inference import frames as FR
+from fsnet_core.inference import pipeline, writers
+from fsnet_core.inference import segment as S
 from fsnet_core.io import InputError
 from fsnet_core.io.images import read_mask, read_rgb
 from fsnet_core.metrics import binarize, jaccard
@@ -62,12 +66,12 @@ def gif_frames(path: Path) -> tuple[int, tuple[int, int]]:
 # ----------------------------------------------------------------------------- which frames
 
 
-def frames(n: int) -> list[V.Frame]:
-    return [V.Frame(i, f"{i:05d}", np.full((4, 6, 3), i, np.uint8)) for i in range(n)]
+def frames(n: int) -> list[FR.Frame]:
+    return [FR.Frame(i, f"{i:05d}", np.full((4, 6, 3), i, np.uint8)) for i in range(n)]
 
 
 def pairs(n: int, fps: float = 10.0, **selection) -> list[tuple[int, int, bool]]:
-    chosen = V.frame_pairs(frames(n), fps, V.Selection(**selection))
+    chosen = FR.frame_pairs(frames(n), fps, FR.Selection(**selection))
     return [(p.frame.index, p.partner.index, p.backward) for p in chosen]
 
 
@@ -86,9 +90,9 @@ def test_a_single_frame_or_a_bad_selection_is_refused():
     with pytest.raises(InputError, match="needs two"):
         pairs(1)
     with pytest.raises(ValueError):
-        V.Selection(every=0)
+        FR.Selection(every=0)
     with pytest.raises(ValueError):
-        V.Selection(start=2.0, end=1.0)
+        FR.Selection(start=2.0, end=1.0)
 
 
 def test_background_stages_pass_errors_on():
@@ -98,7 +102,7 @@ def test_background_stages_pass_errors_on():
 
     got = []
     with pytest.raises(InputError, match="cannot decode frame 1"):
-        for item in V.in_background(broken()):
+        for item in pipeline.in_background(broken()):
             got.append(item)
     assert got == [1]
 
@@ -106,23 +110,30 @@ def test_background_stages_pass_errors_on():
 def test_tint_reddens_only_the_mask():
     frame = np.full((2, 2, 3), 100, np.uint8)
     mask = np.array([[True, False], [False, False]])
-    out = V.tint(frame, mask)
+    out = writers.tint(frame, mask)
     assert out[0, 0, 0] > 100 and out[0, 0, 1] < 100
     assert (out[1:] == 100).all() and (out[0, 1] == 100).all()
 
 
 def test_flow_is_computed_at_the_model_scale():
-    assert V.flow_scale(480, 854, 352) == pytest.approx(352 / 480)
-    assert V.flow_scale(480, 854, 64) == pytest.approx(240 / 480)  # not below 240 pixels
-    assert V.flow_scale(120, 160, 352) == 1.0
+    assert S.flow_scale(480, 854, 352) == pytest.approx(352 / 480)
+    assert S.flow_scale(480, 854, 64) == pytest.approx(240 / 480)  # not below 240 pixels
+    assert S.flow_scale(120, 160, 352) == 1.0
 
 
 # ----------------------------------------------------------------------------- bad input
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str]:
+def run_cli_out(capsys, *args: str) -> tuple[int, str, str]:
+    """``fsnet segment ARGS --quiet``: exit code, stdout, stderr."""
     code = main(["segment", *map(str, args), "--quiet"])
-    return code, capsys.readouterr().err.strip()
+    captured = capsys.readouterr()
+    return code, captured.out.strip(), captured.err.strip()
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    code, _, err = run_cli_out(capsys, *args)
+    return code, err
 
 
 def test_unreadable_video_empty_folder_and_mismatched_frames_give_one_line(
@@ -153,6 +164,226 @@ def test_unreadable_video_empty_folder_and_mismatched_frames_give_one_line(
     assert code == 1 and "no such video file or folder" in err
 
 
+def frame_folder(folder: Path, count: int, size: tuple[int, int] = (32, 24), seed: int = 0) -> Path:
+    """``count`` noise frames ``00000.png, ...`` of ``size`` (width, height)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i:05d}.png")
+    return folder
+
+
+def maps_in(out: Path) -> dict[str, bytes]:
+    return {f"{p.parent.name}/{p.name}": p.read_bytes() for p in sorted(out.glob("*/*.png"))}
+
+
+def test_a_rerun_with_another_video_checkpoint_or_setting_is_refused_and_force_starts_again(
+    tmp_path, checkpoint, capsys
+):
+    clip = frame_folder(tmp_path / "clip", 4)
+    out = tmp_path / "out"
+    settings = ["--out", out, "--size", SIZE]
+    code, err = run_cli(capsys, clip, *settings, "--checkpoint", checkpoint)
+    assert code == 0, err
+    maps = maps_in(out)
+    assert len(maps) == 8
+
+    torch.manual_seed(1)
+    other = save_model(FSNet(backbone="resnet18", channels=8, num_bpm=1), tmp_path / "other.pt")
+    same_count = frame_folder(tmp_path / "same_count", 4, seed=1)  # same names and frame count
+    bigger = frame_folder(tmp_path / "bigger", 3, size=(40, 30), seed=2)
+    for source, change, named in [
+        (clip, ["--checkpoint", other], f"checkpoint/model ({checkpoint} before, {other} now)"),
+        (clip, ["--size", SIZE + 32, "--checkpoint", checkpoint], f"size ({SIZE} before, 96 now)"),
+        (clip, ["--flow", "farneback", "--checkpoint", checkpoint], "flow ('dis' before"),
+        (same_count, ["--checkpoint", checkpoint], f"video ({clip} before, {same_count} now)"),
+        (bigger, ["--checkpoint", checkpoint], f"video ({clip} before, {bigger} now)"),
+    ]:
+        code, err = run_cli(capsys, source, *settings, *change)
+        assert code == 1 and len(err.splitlines()) == 1, err
+        assert f"{out}: holds maps made with another {named}" in err, err
+        assert "refusing to mix maps; use another --out, or --force" in err
+    assert maps_in(out) == maps  # nothing rewritten, nothing added
+
+    (out / "notes.txt").write_text("mine")
+    (out / "masks" / "README").write_text("mine too")
+    code, err = run_cli(capsys, bigger, *settings, "--checkpoint", other, "--force")
+    assert code == 0, err
+    written = [f"{kind}/{i:05d}.png" for kind in ("masks", "probs") for i in range(3)]
+    assert sorted(maps_in(out)) == written
+    assert Image.open(out / "masks" / "00000.png").size == (40, 30)
+    assert (out / "notes.txt").read_text() == "mine" and (out / "masks" / "README").is_file()
+    code, printed, err = run_cli_out(capsys, bigger, *settings, "--checkpoint", other)
+    assert code == 0 and f"3 frames segmented into {out} (3 already there)" in printed, err
+
+
+def test_a_folder_of_ffmpeg_numbered_frames_is_read_in_natural_order(tmp_path):
+    for i in range(1, 13):  # as `ffmpeg -i clip.mp4 %d.png` names them
+        Image.new("RGB", (8, 6), (20 * i, 0, 0)).save(tmp_path / f"{i}.png")
+    _, read = FR.open_frames(tmp_path)
+    got = list(read)
+    assert [f.name for f in got] == [str(i) for i in range(1, 13)]
+    assert [int(f.rgb[0, 0, 0]) for f in got] == [20 * i for i in range(1, 13)]
+
+
+@pytest.fixture(scope="module")
+def cut_video(tmp_path_factory) -> tuple[Path, Path]:
+    """An H.264 mp4 of 20 frames, and a copy of its first 60 % (a download cut short)."""
+    folder = tmp_path_factory.mktemp("cut")
+    rng = np.random.default_rng(0)
+    noise = (rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(20))
+    whole = writers.write_video(noise, folder / "whole.mp4", fps=25)
+    cut = folder / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    return whole, cut
+
+
+def test_a_truncated_video_is_reported_not_ended_silently(cut_video, tmp_path, checkpoint, capsys):
+    whole, cut = cut_video
+    said: list[str] = []
+    assert len(list(FR.open_frames(whole, warn=said.append)[1])) == 20 and said == []
+    count = len(list(FR.open_frames(cut, warn=said.append)[1]))
+    assert 0 < count < 20
+    assert said == [
+        f"{cut}: {count} frames decoded but the container declares 20: the file is truncated "
+        "or damaged, so the frames after the last one decoded are missing"
+    ]
+    said.clear()  # a run that stops early (--max-frames) does not read to the end: no word
+    _, read = FR.open_frames(cut, warn=said.append)
+    assert len(list(FR.frame_pairs(read, 25.0, FR.Selection(max_frames=2)))) == 2 and said == []
+
+    args = ["--checkpoint", checkpoint, "--size", SIZE]
+    code, err = run_cli(capsys, cut, "--out", tmp_path / "out", *args)
+    assert code == 0 and err.splitlines() == [
+        f"fsnet segment: warning: {cut}: {count} frames decoded but the container declares 20: "
+        "the file is truncated or damaged, so the frames after the last one decoded are missing"
+    ]
+    assert len(list((tmp_path / "out" / "masks").glob("*.png"))) == count
+    code, err = run_cli(capsys, cut, "--out", tmp_path / "strict", *args, "--strict")
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"fsnet segment: error: {cut}: {count} frames decoded but the container")
+    assert not (tmp_path / "strict" / "overlay.mp4").exists()
+
+
+@pytest.mark.parametrize("fps", ["0", "-5", "nan", "inf"])
+def test_fps_must_be_a_finite_number_above_zero(fps, tmp_path, checkpoint, capsys):
+    folder = frame_folder(tmp_path / "frames", 2)
+    args = [folder, "--out", tmp_path / "out", "--checkpoint", checkpoint, "--fps", fps]
+    with pytest.raises(SystemExit) as info:  # argparse's way: usage, one error line, exit 2
+        main(["segment", *map(str, args), "--quiet"])
+    assert info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"fsnet segment: error: argument --fps: '{fps}' must be a finite number above 0"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture()
+def lock(tmp_path):
+    """Makes a folder refuse new files (read-only; for root, which ignores modes, immutable)."""
+    locked: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+        elif subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("running as root where chattr +i is not available")
+        locked.append(folder)
+        return folder
+
+    yield make
+    for folder in locked:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_folder_that_refuses_the_overlay_or_the_manifest_is_named(
+    tmp_path, lock, checkpoint, capsys
+):
+    video = lock(tmp_path / "videos")
+    with pytest.raises(OSError) as info:  # FFmpeg's own error names no file
+        writers.write_video([np.zeros((16, 16, 3), np.uint8)] * 2, video / "a.mp4")
+    assert info.value.filename == str(tmp_path / "videos" / "a.mp4")
+
+    clip = frame_folder(tmp_path / "clip", 3)
+    out = tmp_path / "out"
+    for kind in ("masks", "probs"):
+        (out / kind).mkdir(parents=True)  # the maps could be written, the rest not
+    lock(out)
+    code, err = run_cli(capsys, clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE)
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert err.startswith(f"fsnet segment: error: {out}/"), err
+
+
+def test_ctrl_c_stops_the_threads_keeps_whole_maps_and_says_how_to_resume(
+    tmp_path, checkpoint, capsys, monkeypatch
+):
+    clip = frame_folder(tmp_path / "clip", 6)
+    out = tmp_path / "out"
+    real = S.make_predictor
+
+    def interrupted_at_the_third_frame(*args, **kwargs):
+        predictor, calls = real(*args, **kwargs), []
+
+        def predict(image, flow):
+            calls.append(image)
+            if len(calls) == 3:
+                raise KeyboardInterrupt  # as Ctrl-C would, in the main thread
+            return predictor(image, flow)
+
+        return predict
+
+    monkeypatch.setattr(S, "make_predictor", interrupted_at_the_third_frame)
+    threads = set(threading.enumerate())
+    args = [clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE]
+    code, err = run_cli(capsys, *args)
+    assert code == 130
+    assert err == (
+        f"fsnet segment: interrupted: the masks and maps of 2 frames are kept in {out}; "
+        "run the same command again to segment the rest"
+    )
+    assert set(threading.enumerate()) <= threads  # decoder, flow and writer threads ended
+    assert sorted(maps_in(out)) == [f"{k}/0000{i}.png" for k in ("masks", "probs") for i in (0, 1)]
+    assert not (out / "overlay.mp4").exists() and not list(out.rglob(".*"))  # nothing partial
+    monkeypatch.undo()
+    code, printed, err = run_cli_out(capsys, *args)
+    assert code == 0 and f"6 frames segmented into {out} (2 already there)" in printed, err
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_ends_with_one_line_and_exit_130(tmp_path, checkpoint):
+    import signal
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    noise = (rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(60))
+    clip = writers.write_video(noise, tmp_path / "clip.mp4")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "fsnet_core", "segment", str(clip), "--out", str(out)]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    run = subprocess.Popen(
+        [*command, "--checkpoint", str(checkpoint), "--size", str(SIZE), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # a shell's background job ignores SIGINT, and Python then never turns it into Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while len(list(out.glob("masks/*.png"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    masks, probs = ({p.stem for p in out.glob(f"{kind}/*.png")} for kind in ("masks", "probs"))
+    kept = len(masks & probs)
+    assert kept >= 3 and err == (
+        f"fsnet segment: interrupted: the masks and maps of {kept} frames are kept in {out}; "
+        "run the same command again to segment the rest\n"
+    )
+
+
 # ----------------------------------------------------------------------------- DAVIS clip
 
 
@@ -162,7 +393,7 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
     davis_sample, checkpoint, tmp_path, capsys, monkeypatch
 ):
     sources = sorted((davis_sample / "JPEGImages" / "480p" / "blackswan").glob("*.jpg"))[:8]
-    clip = V.write_video((read_rgb(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
+    clip = writers.write_video((read_rgb(p) for p in sources), tmp_path / "blackswan.mp4", fps=24)
     height, width = read_rgb(sources[0]).shape[:2]
     out = tmp_path / "out"
     code, err = run_cli(capsys, clip, "--out", out, "--checkpoint", checkpoint, "--size", SIZE)
@@ -182,16 +413,16 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
         assert (stream.codec_context.name, stream.format.name) == ("h264", "yuv420p")
     count, (gif_w, _) = gif_frames(out / "overlay.gif")
     assert count == len(names) // 3 + (len(names) % 3 > 0)  # 24 frames/s shown at 8 frames/s
-    assert gif_w == V.GIF_WIDTH
+    assert gif_w == writers.GIF_WIDTH
 
     # Running again finds everything done and loads no model.
-    monkeypatch.setattr(V, "make_predictor", lambda *a, **k: pytest.fail("model loaded again"))
-    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    monkeypatch.setattr(S, "make_predictor", lambda *a, **k: pytest.fail("model loaded again"))
+    summary = S.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
     assert (summary.frames, summary.computed) == (len(names), 0)
     # A lost mask is redone alone, and the overlay is written again.
     monkeypatch.undo()
     (out / "masks" / "00003.png").unlink()
-    summary = V.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
+    summary = S.segment_video(clip, out, checkpoint, size=SIZE, progress=False)
     assert (summary.frames, summary.computed) == (len(names), 1)
     assert (out / "masks" / "00003.png").is_file() and len(decoded(out / "overlay.mp4")) == 8
 
@@ -200,12 +431,12 @@ def test_segment_a_davis_clip_writes_every_frame_an_overlay_and_a_gif(
 def test_folder_of_frames_with_every_and_max_frames(synthetic, checkpoint, tmp_path):
     clip = discover_sequences(synthetic, split="val")[0]
     folder = clip.frames[0].parent
-    summary = V.segment_video(
+    summary = S.segment_video(
         folder,
         tmp_path / "out",
         checkpoint,
         size=SIZE,
-        selection=V.Selection(every=2, max_frames=2),
+        selection=FR.Selection(every=2, max_frames=2),
         progress=False,
     )
     expected = [clip.frames[0].stem, clip.frames[2].stem]
@@ -238,7 +469,9 @@ def test_masks_score_the_same_j_as_fsnet_infer_on_the_frames(tmp_path, capsys):
     )
     j_infer, j_segment = [], []
     for clip in discover_sequences(synthetic, split="val")[:3]:
-        video = V.write_video((read_rgb(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4")
+        video = writers.write_video(
+            (read_rgb(p) for p in clip.frames), tmp_path / f"{clip.name}.mp4"
+        )
         out = tmp_path / "segment" / clip.name
         code, err = run_cli(capsys, video, "--out", out, "--checkpoint", ckpt)  # size from ckpt
         assert code == 0, err
@@ -308,8 +541,8 @@ def test_default_checkpoint_is_downloaded_then_reused(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     folder = discover_sequences(synthetic, split="val")[0].frames[0].parent
-    selection = V.Selection(max_frames=2)
-    first = V.segment_video(
+    selection = FR.Selection(max_frames=2)
+    first = S.segment_video(
         folder, "out", size=SIZE, selection=selection, progress=False,
         checkpoint_url=f"{base}/fsnet.pth",
     )  # fmt: skip
@@ -317,5 +550,5 @@ def test_default_checkpoint_is_downloaded_then_reused(
     cache = tmp_path / "torch" / "hub" / "checkpoints"
     assert (cache / "2021-ICCV-FSNet-20epoch-new.pth").is_file()  # the one fetch path's place
     (served / "fsnet.pth").unlink()  # the second run must not need the server
-    again = V.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
+    again = S.segment_video(folder, "out2", size=SIZE, selection=selection, progress=False)
     assert again.computed == 2

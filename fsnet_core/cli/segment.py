@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 from .flow import METHODS  # the estimators, named without importing torch
@@ -17,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with the negated backward flow), OUT/overlay.mp4 (H.264, plays in browsers) and "
         "OUT/overlay.gif. Without --checkpoint the authors' model is used, downloaded into "
         "the torch hub cache when missing ($FSNET_LAB_MIRROR: from a mirror). Running again "
-        "keeps the frames already done.",
+        "(also after Ctrl-C) keeps the frames already done; OUT/segment.json records the video, "
+        "model and settings that made them, and a run with others is refused (--force: start "
+        "again).",
     )
     p.add_argument("input", type=Path, metavar="INPUT", help="video file or folder of frames")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
@@ -50,32 +54,71 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, default=None, help="segment at most this many")
     p.add_argument("--start", type=float, default=0.0, help="first second to segment")
     p.add_argument("--end", type=float, default=None, help="second to stop at")
-    p.add_argument("--fps", type=float, default=25.0, help="frame rate of a folder of frames")
-    p.add_argument("--force", action="store_true", help="redo frames already segmented")
+    p.add_argument(
+        "--fps", type=positive_number, default=25.0, help="frame rate of a folder of frames"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="remove what segment wrote in OUT (also with another video, model or settings) "
+        "and segment every frame again",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a video with fewer frames than its container declares (truncated) is an error, "
+        "not a warning",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above 0 (a frame rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number above 0")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..inference.video import Selection, segment_video
+    from ..inference.frames import Selection
+    from ..inference.segment import SegmentInterrupted, segment_video
 
     if args.size is not None and args.size < 32:
         raise ValueError("--size must be at least 32")
     if not 0 <= args.crf <= 51:
         raise ValueError("--crf must be between 0 and 51")
-    summary = segment_video(
-        args.input,
-        args.out,
-        args.checkpoint,
-        size=args.size,
-        selection=Selection(args.start, args.end, args.every, args.max_frames),
-        flow=args.flow,
-        crf=args.crf,
-        fps=args.fps,
-        device=args.device,
-        force=args.force,
-        progress=not args.quiet,
-        checkpoint_url=args.checkpoint_url,
-    )
+    try:
+        summary = segment_video(
+            args.input,
+            args.out,
+            args.checkpoint,
+            size=args.size,
+            selection=Selection(args.start, args.end, args.every, args.max_frames),
+            flow=args.flow,
+            crf=args.crf,
+            fps=args.fps,
+            device=args.device,
+            force=args.force,
+            progress=not args.quiet,
+            checkpoint_url=args.checkpoint_url,
+            strict=args.strict,
+        )
+    except SegmentInterrupted as exc:
+        print(
+            f"fsnet segment: interrupted: the masks and maps of {exc.kept} frames are kept in "
+            f"{exc.out_dir}; run the same command again to segment the rest",
+            file=sys.stderr,
+        )
+        return 130
+    except KeyboardInterrupt:  # before the pipeline started
+        print("fsnet segment: interrupted before the first frame; nothing written", file=sys.stderr)
+        return 130
+    for warning in summary.warnings:
+        print(f"fsnet segment: warning: {warning}", file=sys.stderr)
     print(summary)
     return 0

@@ -20,7 +20,7 @@ from ..flow.estimators import FlowEstimator, make_estimator
 from ..flow.formats import flow_to_color, write_flo
 from ..io import InputError
 from ..io.images import read_rgb, write_png
-from .layouts import detect_layout, discover_sequences
+from .layouts import check_frame_size, detect_layout, discover_sequences
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,16 @@ def compute_flow(
         for job, pending in todo:
             bar.set_postfix_str(job.name)
             frames: dict[int, np.ndarray] = {}
+            first: tuple[int, ...] | None = None  # the size every frame of the sequence must have
             for batch in _batches(pending, estimator.batch_size):
                 needed = sorted({i for b in batch for i in (b, b + 1)})
                 frames = {  # the previous batch's last frame is reused, not read again
                     i: frames[i] if i in frames else read_rgb(job.frames[i]) for i in needed
                 }
+                if first is None:
+                    first = (frames[0] if 0 in frames else read_rgb(job.frames[0])).shape
+                for i in needed:
+                    check_frame_size(job.frames[i], frames[i].shape, job.frames[0], first)
                 flows = estimator.estimate_batch(
                     [frames[i] for i in batch], [frames[i + 1] for i in batch]
                 )

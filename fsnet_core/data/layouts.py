@@ -424,10 +424,23 @@ def check_same_size(
         )
 
 
+def check_frame_size(
+    path: Path, shape: tuple[int, ...], first: Path, first_shape: tuple[int, ...]
+) -> None:
+    """InputError on frame ``path`` when its size differs from its sequence's first frame's."""
+    if tuple(shape[:2]) != tuple(first_shape[:2]):
+        raise InputError(
+            path,
+            f"is {shape[1]}x{shape[0]} but {first.name} is {first_shape[1]}x{first_shape[0]}: "
+            "every frame of a sequence must have the same size",
+        )
+
+
 __all__ = [
     "LAYOUTS",
     "SequenceRecord",
     "check_dataset_files",
+    "check_frame_size",
     "check_same_size",
     "detect_layout",
     "discover_sequences",

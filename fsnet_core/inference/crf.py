@@ -130,3 +130,13 @@ def refine(image_rgb: np.ndarray, prob: np.ndarray, params: CRFParams = DSS_CRF)
     if prob.dtype == np.uint8:
         return np.clip(np.rint(refined * 255.0), 0, 255).astype(np.uint8)
     return refined.astype(prob.dtype)
+
+
+__all__ = [
+    "DSS_CRF",
+    "CRFParams",
+    "crf_available",
+    "crf_missing_message",
+    "refine",
+    "unary_from_probability",
+]

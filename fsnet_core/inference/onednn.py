@@ -62,8 +62,9 @@ class PackedConv2d(nn.Module):
         super().__init__()
         if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
             raise ValueError("PackedConv2d needs numeric zero padding")
-        self.weight = conv.weight.detach()
-        self.bias = None if conv.bias is None else conv.bias.detach()
+        # Buffers, so that the state dict (and the digest a manifest records) holds the weights.
+        self.register_buffer("weight", conv.weight.detach())
+        self.register_buffer("bias", None if conv.bias is None else conv.bias.detach())
         self.padding, self.stride = list(conv.padding), list(conv.stride)
         self.dilation, self.groups = list(conv.dilation), conv.groups
         self.activation = "relu" if relu else "none"
@@ -158,3 +159,12 @@ def pack_convolutions(model: nn.Module) -> nn.Module:
         model.conv1 = PackedConv2d(model.conv1, relu=True)
         model.relu = nn.Identity()
     return _pack_children(model)
+
+
+__all__ = [
+    "PackedConv2d",
+    "PackedResidualBlock",
+    "onednn_available",
+    "pack_convolutions",
+    "packing_supported",
+]

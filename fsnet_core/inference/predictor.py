@@ -54,6 +54,32 @@ def fold_batchnorm(model: nn.Module) -> int:
     return folded
 
 
+NORMALISED_LIMIT = 10.0
+"""Largest magnitude accepted as an ImageNet-normalised input (which spans about -2.1 to 2.6)."""
+
+_HOW = (
+    "the predictor expects ImageNet-normalised float tensors (values about -2.1 to 2.6): "
+    "prepare frames and flow colour images with fsnet_core.model.inputs.FSNetInputs "
+    "(FSNetWeights.DAVIS16_ICCV21.transforms() gives one)"
+)
+
+
+def check_model_input(x: torch.Tensor, what: str) -> None:
+    """ValueError when ``x`` is plainly not normalised: integers, or pixel values of 0-255.
+
+    A uint8 frame passed as it is gives masks without an error otherwise, and
+    wrong ones. (Values in 0-1 cannot be told from normalised ones.)
+    """
+    if not torch.is_floating_point(x):
+        raise ValueError(f"{what}: a {str(x.dtype).removeprefix('torch.')} tensor, but {_HOW}")
+    if x.numel():
+        top = float(x.detach().abs().amax())
+        if top > NORMALISED_LIMIT:
+            raise ValueError(
+                f"{what}: values reach {top:.4g}, far outside the normalised range, but {_HOW}"
+            )
+
+
 class FSNetPredictor:
     """Wraps a trained FSNet for fast inference; the original model is left untouched.
 
@@ -100,6 +126,9 @@ class FSNetPredictor:
 
     @torch.inference_mode()
     def __call__(self, image: torch.Tensor, flow: torch.Tensor) -> FSNetOutput:
+        """Logits for ``N x 3 x H x W`` normalised frames and flow images (checked first)."""
+        check_model_input(image, "image")
+        check_model_input(flow, "flow")
         out = self.model(self._prepare(image), self._prepare(flow))
         return FSNetOutput(out[0].float().contiguous(), out[1].float().contiguous())
 
@@ -110,3 +139,11 @@ class FSNetPredictor:
     def masks(self, image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         """Binary masks (logit > 0, i.e. probability > 0.5)."""
         return self(image, flow).appearance > 0
+
+
+__all__ = [
+    "NORMALISED_LIMIT",
+    "FSNetPredictor",
+    "check_model_input",
+    "fold_batchnorm",
+]

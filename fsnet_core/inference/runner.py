@@ -21,7 +21,6 @@ maps of two models side by side.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import time
@@ -38,11 +37,10 @@ from torch.utils.data import DataLoader
 from ..data.datasets import VideoSegmentationDataset
 from ..data.layouts import check_same_size
 from ..extras import require
-from ..io import InputError, atomic_write, sha256_of
+from ..io import InputError, atomic_write
 from ..io.images import image_size, read_rgb, write_png
+from .manifest import ModelSource, check_made_alike, model_entry, package_version
 from .predictor import FSNetPredictor
-
-ModelSource = str | os.PathLike | nn.Module | FSNetPredictor
 
 
 @dataclass(frozen=True)
@@ -198,18 +196,6 @@ MANIFEST = "fsnet_infer.json"
 """What produced the maps of a prediction folder (written by :func:`run_inference`)."""
 
 
-def _model_digest(model: ModelSource) -> str:
-    """SHA-256 of a checkpoint file, or of a model's (or predictor's) weights."""
-    if isinstance(model, (str, os.PathLike)):
-        return "file:" + sha256_of(model)
-    net = model.model if isinstance(model, FSNetPredictor) else model
-    digest = hashlib.sha256()
-    for key, value in sorted(net.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
-    return "weights:" + digest.hexdigest()
-
-
 def _flow_source_name(dataset: VideoSegmentationDataset) -> str | None:
     record, t = dataset.samples[0]
     flow = record.flows[t]
@@ -220,59 +206,18 @@ def _flow_source_name(dataset: VideoSegmentationDataset) -> str | None:
 
 
 def _manifest(model: ModelSource, dataset: VideoSegmentationDataset, **settings) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        package_version = version("fsnet-lab")
-    except PackageNotFoundError:  # run from a source tree that is not installed
-        package_version = None
-    model_entry: dict = {"digest": _model_digest(model)}
-    if isinstance(model, (str, os.PathLike)):
-        stat = Path(model).stat()
-        model_entry |= {"checkpoint": str(Path(model).resolve()), "bytes": stat.st_size}
     return {
         "format": "fsnet-infer/1",
-        "model": model_entry,
+        "model": model_entry(model),
         "data": str(Path(dataset.root).resolve()),
         "flow_source": _flow_source_name(dataset),
         **settings,
-        "fsnet_lab": package_version,
+        "fsnet_lab": package_version(),
     }
 
 
-_COMPARED = ("data", "flow_source", "size", "crf", "minmax", "fast")
-
-
-def _check_manifest(out: Path, wanted: dict, has_maps: bool) -> None:
-    """InputError when ``out`` holds maps made otherwise than ``wanted`` describes."""
-    path = out / MANIFEST
-    if not path.is_file():
-        if has_maps:
-            raise InputError(
-                out,
-                f"holds maps but no {MANIFEST}, so what made them is unknown: use another "
-                "--out, or --force to rewrite the maps",
-            )
-        return
-    try:
-        found = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"unreadable ({exc}); --force rewrites the maps") from None
-    differences = []
-    if found.get("model", {}).get("digest") != wanted["model"]["digest"]:
-        before = found.get("model", {}).get("checkpoint", "an in-memory model")
-        differences.append(f"checkpoint/model ({before} before)")
-    differences += [
-        f"{key} ({found.get(key)!r} before, {wanted[key]!r} now)"
-        for key in _COMPARED
-        if found.get(key) != wanted[key]
-    ]
-    if differences:
-        raise InputError(
-            out,
-            f"holds maps made with another {'; '.join(differences)}: refusing to mix maps; "
-            "use another --out, or --force to rewrite the maps",
-        )
+_COMPARED = ("model", "data", "flow_source", "size", "crf", "minmax", "fast")
+_LABELS = {"model": "checkpoint/model"}
 
 
 def _dataset(
@@ -335,7 +280,8 @@ def run_inference(
         for path in targets:
             path.unlink(missing_ok=True)
     elif out.is_dir():
-        _check_manifest(out, manifest, has_maps=any(out.glob("*/*.png")))
+        has_maps = any(out.glob("*/*.png"))
+        check_made_alike(out / MANIFEST, manifest, _COMPARED, has_outputs=has_maps, labels=_LABELS)
     pending = [i for i, path in enumerate(targets) if force or not path.is_file()]
     predicted = {record.name for record, _ in dataset.samples}
     single = tuple(r.name for r in dataset.records if r.name not in predicted)
@@ -408,3 +354,13 @@ def predict_sequence(
         clock=_Clock(),
     )
     return {_frame_path(dataset, i).stem: prob for i, prob in maps}
+
+
+__all__ = [
+    "InferenceSummary",
+    "full_size_probability",
+    "make_predictor",
+    "predict_sequence",
+    "run_inference",
+    "to_uint8",
+]

@@ -3,7 +3,7 @@
 Why: an overlay video plays too fast to see *where* a mask goes wrong, and
 which frames. The slider stops on any frame and shows the probability map
 beside the mask, so a flicker in the video becomes a map that was near 0.5.
-Reads what :func:`fsnet_core.inference.video.segment_video` wrote.
+Reads what :func:`fsnet_core.inference.segment.segment_video` wrote.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import cv2
 import ipywidgets as widgets
 import numpy as np
 
-from ...inference.video import MANIFEST, open_frames, tint
-from ...io import InputError
-from ...io.images import read_rgb
+from ...inference.frames import open_frames
+from ...inference.segment import MANIFEST
+from ...inference.writers import tint
+from ...io import InputError, read_map
 from ..viz import tile
 from .base import PictureViewer
 
@@ -87,7 +88,7 @@ def video_scrubber(
         h, w = frame.rgb.shape[:2]
         small = (width, max(1, round(h * width / w)))
         frames.append(cv2.resize(frame.rgb, small, interpolation=cv2.INTER_AREA))
-        prob = read_rgb(out / "probs" / f"{frame.name}.png")[..., 0]
+        prob = read_map(out / "probs" / f"{frame.name}.png")
         probs.append(cv2.resize(prob, small, interpolation=cv2.INTER_AREA))
         if len(frames) == len(names):
             break
