@@ -1,0 +1,102 @@
+"""The course's finetuning experiment: the course model on a synthetic domain it has not seen.
+
+The course model (:func:`.model_cache.notebook_config`, trained on the
+default synthetic domain) is finetuned on a few training clips of another
+domain (:data:`~fsnet_core.data.synthetic.DOMAINS`, ``vivid`` by default),
+chooses its checkpoint on two others, and is scored on that domain's
+validation clips before and after. The control trains the same clips with
+the same budget from scratch (initialised as the course model was: randomly,
+the smoke preset has no ImageNet weights offline). ``fsnet finetune --domain``,
+``benchmarks/finetune.py`` and the notebook run it through :func:`run_domain`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..io import davis
+from .model_cache import lab_path, notebook_config, train_or_load
+
+if TYPE_CHECKING:
+    from ..train.finetune import FinetuneResult
+
+DOMAIN = "vivid"
+TRAIN_CLIPS = 4  # the "few" training clips of the new domain
+SELECT_CLIPS = 2  # the clips that choose best.pt
+# The finetuning budget (on top of the course model's own options: 64 px, batch 8, lr 2e-2).
+BUDGET: dict[str, Any] = {"epochs": 10}
+
+
+def domain_data(domain: str = DOMAIN) -> Path:
+    """The domain's synthetic set under :func:`.model_cache.lab_path` (made on first use)."""
+    from ..data.synthetic import default_dir, ensure_synthetic_dataset
+
+    return ensure_synthetic_dataset(lab_path(*default_dir(domain).parts), domain=domain)
+
+
+def domain_splits(
+    root: str | os.PathLike, train_clips: int = TRAIN_CLIPS, select_clips: int = SELECT_CLIPS
+) -> dict[str, list[str]]:
+    """The first ``train_clips`` training clips to train on, the next ``select_clips`` to
+    select with, and every validation clip to test on."""
+    names = davis.split_names(root, "train")
+    if len(names) < train_clips + select_clips:
+        raise ValueError(
+            f"{root}: {len(names)} training clips, fewer than {train_clips} + {select_clips}"
+        )
+    return {
+        "train": names[:train_clips],
+        "select": names[train_clips : train_clips + select_clips],
+        "test": davis.split_names(root, "val"),
+    }
+
+
+def course_checkpoint() -> Path:
+    """The course model's ``last.pt`` (trained once, then cached: :func:`.train_or_load`)."""
+    return train_or_load(notebook_config(smoke=True), "model").last_checkpoint
+
+
+def run_domain(
+    out: str | os.PathLike,
+    *,
+    seed: int = 0,
+    from_scratch: bool = False,
+    domain: str = DOMAIN,
+    train_clips: int = TRAIN_CLIPS,
+    select_clips: int = SELECT_CLIPS,
+    resume: bool | str = False,
+    **overrides: Any,
+) -> FinetuneResult:
+    """Finetune the course model (or, ``from_scratch``, the control) on ``domain``.
+
+    ``seed`` seeds the finetuning run (data order, augmentation; the initial
+    weights of the control); ``overrides`` change the budget (:data:`BUDGET`).
+    """
+    from ..train.finetune import finetune
+
+    root = domain_data(domain)
+    splits = domain_splits(root, train_clips, select_clips)
+    options = {**BUDGET, "seed": seed, "progress": False, **overrides}
+    return finetune(
+        root,
+        out,
+        init=course_checkpoint(),
+        from_scratch=from_scratch,
+        resume=resume,
+        **splits,
+        **options,
+    )
+
+
+__all__ = [
+    "BUDGET",
+    "DOMAIN",
+    "SELECT_CLIPS",
+    "TRAIN_CLIPS",
+    "course_checkpoint",
+    "domain_data",
+    "domain_splits",
+    "run_domain",
+]
