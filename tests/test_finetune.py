@@ -184,6 +184,18 @@ def test_sequence_without_masks_is_refused(tmp_path):
         F.check_sequences(root, F.ensure_flow(root, None, "cpu"))
 
 
+def test_sequence_masked_only_on_its_last_frame_is_refused(tmp_path):
+    root = own_data(tmp_path / "mine", masked=(4,))  # the last frame: no flow, never a sample
+    with pytest.raises(InputError, match=r"clip0/GT: .*masks only where there is no flow"):
+        F.check_sequences(root, F.ensure_flow(root, None, "cpu"))
+
+
+def test_resume_without_a_run_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"run: holds no finetuning run to resume"):
+        F.finetune(None, tmp_path / "run", resume=True)
+    assert not (tmp_path / "run").exists()
+
+
 def test_too_few_sequences_is_refused(tmp_path, tiny_checkpoint):
     root = own_data(tmp_path / "mine", sequences=2)
     with pytest.raises(InputError, match=r"mine: holds 2 sequence\(s\)"):
@@ -262,3 +274,18 @@ def test_domain_sets_record_their_domain_and_are_not_mistaken(tmp_path):
     assert "domain" not in read_meta(make_synthetic_dataset(tmp_path / "d", smoke=True))
     with pytest.raises(InputError, match=r"domain vivid, generator version 2, not of .*--force"):
         ensure_synthetic_dataset(root, smoke=True)
+
+
+def test_the_new_option_at_its_default_keeps_cached_course_models():
+    """``annotated_only`` came after models were cached; at False their folders stay valid."""
+    import hashlib
+
+    from fsnet_core.course.model_cache import NOT_IN_KEY, config_key
+    from fsnet_core.train import TrainConfig
+
+    config = TrainConfig.preset("smoke")
+    before = {k: v for k, v in config.to_dict().items() if k not in NOT_IN_KEY}
+    del before["annotated_only"]  # what the key was computed from before the option existed
+    text = json.dumps(before, sort_keys=True, default=str)
+    assert config_key(config) == hashlib.sha256(text.encode()).hexdigest()[:10]
+    assert config_key(config.replace(annotated_only=True)) != config_key(config)

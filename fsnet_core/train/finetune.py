@@ -424,7 +424,11 @@ def finetune(
             raise InputError(out, f"was finetuned on {source}, not on {data}")
     else:
         if data is None:
-            raise InputError(out, "holds no finetuning run to resume; give the dataset")
+            raise InputError(
+                out,
+                f"holds no finetuning run to resume (no {SPLITS_JSON}); check --out, or give "
+                "the dataset (--data) to start one",
+            )
         source = Path(data)
         flow = ensure_flow(source, flow_source, str(overrides.get("device", "auto")))
         names = check_sequences(source, flow)

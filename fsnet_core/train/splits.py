@@ -99,8 +99,9 @@ def split_sequences(
         listed, label = read_names(source, part)
         unknown = [n for n in listed if n not in names]
         if unknown:
+            more = f" ({len(unknown)} such names)" if len(unknown) > 1 else ""
             raise InputError(
-                label, f"names {unknown[0]!r}, which is not a sequence of {where} ({len(unknown)})"
+                label, f"names {unknown[0]!r}, which is not a sequence of {where}{more}"
             )
         for name in listed:
             if name in owner and owner[name][0] != part:
