@@ -4,6 +4,7 @@ and the synthetic domain the course model has not seen."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -289,3 +290,27 @@ def test_the_new_option_at_its_default_keeps_cached_course_models():
     text = json.dumps(before, sort_keys=True, default=str)
     assert config_key(config) == hashlib.sha256(text.encode()).hexdigest()[:10]
     assert config_key(config.replace(annotated_only=True)) != config_key(config)
+
+
+def test_the_domain_command_prints_before_after_and_gain(
+    tmp_path, capsys, monkeypatch, tiny_checkpoint
+):
+    """``fsnet finetune --domain vivid``: the course model (here a tiny stand-in) on the
+    domain's first training clip, selecting on the next, tested on its validation clips."""
+    from fsnet_core.course import finetuning
+
+    vivid = make_synthetic_dataset(tmp_path / "vivid", smoke=True, domain="vivid")
+    monkeypatch.setattr(finetuning, "domain_data", lambda domain: vivid)
+    monkeypatch.setattr(finetuning, "course_checkpoint", lambda: tiny_checkpoint)
+    monkeypatch.setattr(finetuning, "TRAIN_CLIPS", 1)
+    monkeypatch.setattr(finetuning, "SELECT_CLIPS", 1)
+    run = tmp_path / "run"
+    flags = ["--epochs", "1", "--size", "32", "--batch-size", "2", "--precision", "float32"]
+    code = main(["finetune", "--domain", "vivid", "--out", str(run), *flags, "--threads", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "sequences: train 1, select 1, test 2" in out
+    assert re.search(r"test J before \d\.\d{3}, after \d\.\d{3} \(gain [+-]\d\.\d{3}\)", out)
+    assert read_splits(run / "splits.json")["test"] == read_meta(vivid)["splits"]["val"]
+    code = main(["finetune", "--domain", "vivid", "--out", str(run), "--test", "x"])
+    assert code == 1 and "--test go with --data" in capsys.readouterr().err

@@ -36,6 +36,9 @@ OVERRIDES: tuple[tuple[str, str, type, str], ...] = (
 )
 
 
+DEFAULTS = {"init": "authors"}
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from ..data.synthetic.scenes import DEFAULT_DOMAIN, DOMAINS
 
@@ -55,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder")
     p.add_argument(
         "--init",
-        default="authors",
+        default=DEFAULTS["init"],
         help="checkpoint to start from: 'authors' (default) or a file (e.g. RUN/finetune/last.pt)",
     )
     p.add_argument("--scratch", action="store_true", help="the control: no starting weights")
@@ -77,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
     if args.domain:
         from ..course.finetuning import run_domain
 
-        overrides.setdefault("seed", 0)
+        own = ("init", "train", "select", "test", "flow_source")
+        given = [f"--{n.replace('_', '-')}" for n in own if getattr(args, n) != DEFAULTS.get(n)]
+        if given:
+            raise ValueError(
+                f"--domain runs the built-in experiment (the course model, its own split); "
+                f"{', '.join(given)} go with --data"
+            )
         result = run_domain(
             args.out,
             domain=args.domain,

@@ -37,10 +37,13 @@ def domain_data(domain: str = DOMAIN) -> Path:
 
 
 def domain_splits(
-    root: str | os.PathLike, train_clips: int = TRAIN_CLIPS, select_clips: int = SELECT_CLIPS
+    root: str | os.PathLike, train_clips: int | None = None, select_clips: int | None = None
 ) -> dict[str, list[str]]:
-    """The first ``train_clips`` training clips to train on, the next ``select_clips`` to
-    select with, and every validation clip to test on."""
+    """The first ``train_clips`` training clips (default :data:`TRAIN_CLIPS`) to train on,
+    the next ``select_clips`` (:data:`SELECT_CLIPS`) to select with, and every validation
+    clip to test on."""
+    train_clips = TRAIN_CLIPS if train_clips is None else train_clips
+    select_clips = SELECT_CLIPS if select_clips is None else select_clips
     names = davis.split_names(root, "train")
     if len(names) < train_clips + select_clips:
         raise ValueError(
@@ -64,8 +67,8 @@ def run_domain(
     seed: int = 0,
     from_scratch: bool = False,
     domain: str = DOMAIN,
-    train_clips: int = TRAIN_CLIPS,
-    select_clips: int = SELECT_CLIPS,
+    train_clips: int | None = None,
+    select_clips: int | None = None,
     resume: bool | str = False,
     **overrides: Any,
 ) -> FinetuneResult:
