@@ -76,7 +76,9 @@ def _make_clip(
     return {"name": name, "split": split, "frames": frames, **d}
 
 
-def _build(root: Path, cfg: SyntheticConfig, seed: int, smoke: bool, domain: str) -> dict:
+def _build(
+    root: Path, cfg: SyntheticConfig, seed: int, smoke: bool, domain: str = DEFAULT_DOMAIN
+) -> dict:
     counts = {"train": cfg.train_clips, "val": cfg.val_clips}
     clips = [
         _make_clip(root, cfg, seed, split, i, domain)
