@@ -11,14 +11,15 @@ scratch (randomly initialised, as the course model was). Each seed seeds one
 finetuning run and one control (data order, augmentation, the control's
 initial weights); the course model is the same for all.
 
-One row per (run, seed) in ``benchmarks/results/finetune.csv``, appended as
+One row per (run, seed) in ``fsnet_core/course/results/finetune.csv``
+(package data, so that the notebook reads it wherever it runs), appended as
 each run finishes (written to a temporary file, then renamed): the script
 resumes where it stopped, finished rows are skipped and an interrupted run
-resumes from its ``last.pt``. ``benchmarks/results/finetune-domains.csv``
+resumes from its ``last.pt``. ``fsnet_core/course/results/finetune-domains.csv``
 holds the course model's J and F per validation clip of both domains.
 ``--table`` writes ``benchmarks/results/finetune.md``: the course model on
 both domains, before, after and gain (mean ± sd), the control, and Welch
-verdicts from ``fsnet_core.course.claims.compare_seeds``, with the commands,
+verdicts (``fsnet_core.course.finetuning.verdicts``), with the commands,
 machine, torch version and wall time.
 
 Usage::
@@ -36,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from ablations import machine, markdown_cell, read_rows, write_rows
 
@@ -47,15 +49,17 @@ from fsnet_core.course.finetuning import (
     TRAIN_CLIPS,
     course_checkpoint,
     domain_data,
+    results_path,
     run_domain,
+    verdicts,
 )
 from fsnet_core.course.model_cache import notebook_config, synthetic_root
 from fsnet_core.io import atomic_write
 from fsnet_core.train.finetune import load_checkpoint, score
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "finetune.csv"
-DOMAINS_CSV = HERE / "results" / "finetune-domains.csv"
+RESULTS = results_path()
+DOMAINS_CSV = results_path("finetune-domains.csv")
 SUMMARY = HERE / "results" / "finetune.md"
 RUNS = ("finetuned", "scratch")
 FIELDS = [
@@ -142,13 +146,13 @@ def summary_markdown(rows: list[dict[str, str]], domains: list[dict[str, str]]) 
     lines = [
         f"# Finetuning the course model on the `{DOMAIN}` synthetic domain (smoke budget)",
         "",
-        "Made by `python benchmarks/finetune.py` (rows in `benchmarks/results/finetune.csv`,",
-        "`--table` writes this file). The course model (ResNet-18, 16 channels, 1 BPM, 64 px,",
-        "3 epochs on the default synthetic domain) is finetuned on the first training clips",
-        f"of the `{DOMAIN}` domain (busy saturated backgrounds, muted targets of new shapes and",
-        "textures, a faster camera), chooses `best.pt` on the next "
-        f"{SELECT_CLIPS} training clips, and is",
-        "scored on the domain's 12 validation clips (J and F per clip at 64 px, then averaged)",
+        "Made by `python benchmarks/finetune.py` (rows in",
+        "`fsnet_core/course/results/finetune.csv`; `--table` writes this file). The course",
+        "model (ResNet-18, 16 channels, 1 BPM, 64 px, 3 epochs on the default synthetic domain)",
+        f"is finetuned on the first training clips of the `{DOMAIN}` domain (busy saturated",
+        "backgrounds, muted targets of new shapes and textures, a faster camera), chooses",
+        f"`best.pt` on the next {SELECT_CLIPS} training clips, and is scored on the domain's 12",
+        "validation clips (J and F per clip at 64 px, then averaged)",
         "before the first step and after the last. The control trains the same clips with",
         "the same budget from random weights. Mean ± sample standard deviation over seeds.",
         "",
@@ -193,21 +197,11 @@ def summary_markdown(rows: list[dict[str, str]], domains: list[dict[str, str]]) 
             f"{_cell(values(run, 'gain_J'))} | {_cell(values(run, 'after_F'))} | "
             f"{_cell(values(run, 'gain_F'))} | {chosen} |"
         )
-    gain = compare_seeds(
-        values("finetuned", "after_J"),
-        values("finetuned", "before_J"),
-        ("after", "before"),
-        "test J",
-    )
-    pretraining = compare_seeds(
-        values("finetuned", "after_J"),
-        values("scratch", "after_J"),
-        ("finetuned", "from scratch"),
-        "test J after the same budget",
-    )
+    found = verdicts(pd.DataFrame(rows, columns=FIELDS))
+    gain, pretraining = found["gain"], found["pretraining"]
     lines += [
         "",
-        "Verdicts (Welch's t-test, `fsnet_core.course.claims.compare_seeds`; the course model",
+        "Verdicts (Welch's t-test, `fsnet_core.course.finetuning.verdicts`; the course model",
         "is the same for every seed, so its before J has no spread and the first test asks",
         "whether the seeds' after J lie above it):",
         "",

@@ -314,3 +314,18 @@ def test_the_domain_command_prints_before_after_and_gain(
     assert read_splits(run / "splits.json")["test"] == read_meta(vivid)["splits"]["val"]
     code = main(["finetune", "--domain", "vivid", "--out", str(run), "--test", "x"])
     assert code == 1 and "--test go with --data" in capsys.readouterr().err
+
+
+def test_the_committed_results_show_a_gain_beyond_seed_noise(tmp_path):
+    """The rows ``benchmarks/finetune.py`` committed, read as the notebook reads them."""
+    from fsnet_core.course.finetuning import load_results, verdicts
+
+    results = load_results()
+    assert results.groupby("run").seed.nunique().to_dict() == {"finetuned": 3, "scratch": 3}
+    found = verdicts(results)
+    assert found["gain"].difference > 0 and found["gain"].exceeds_noise
+    assert found["pretraining"].difference > 0 and found["pretraining"].exceeds_noise
+    bad = tmp_path / "finetune.csv"
+    bad.write_text("run,seed\nfinetuned,0\n")
+    with pytest.raises(InputError, match="not a finetuning results table: no column before_J"):
+        load_results(bad)

@@ -8,6 +8,11 @@ validation clips before and after. The control trains the same clips with
 the same budget from scratch (initialised as the course model was: randomly,
 the smoke preset has no ImageNet weights offline). ``fsnet finetune --domain``,
 ``benchmarks/finetune.py`` and the notebook run it through :func:`run_domain`.
+
+The benchmark's rows ship inside the package (``results/finetune.csv``, one
+row per run and seed; ``results/finetune-domains.csv``, the course model per
+validation clip of both domains), so a notebook finds them wherever it runs:
+:func:`load_results` reads them, :func:`verdicts` compares the seeds.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..io import davis
+import pandas as pd
+
+from ..io import InputError, davis
+from .claims import Comparison, compare_seeds
 from .model_cache import lab_path, notebook_config, train_or_load
 
 if TYPE_CHECKING:
@@ -93,6 +101,50 @@ def run_domain(
     )
 
 
+RESULTS_NEEDED = ("run", "seed", "before_J", "after_J", "gain_J")
+
+
+def results_path(name: str = "finetune.csv") -> Path:
+    """A committed table of the benchmark: package data, next to this module."""
+    return Path(__file__).resolve().parent / "results" / name
+
+
+def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The benchmark's rows, one per (run, seed); empty (with the columns) without a file."""
+    path = Path(path) if path is not None else results_path()
+    if not path.is_file():
+        return pd.DataFrame(columns=list(RESULTS_NEEDED))
+    table = pd.read_csv(path)
+    missing = [c for c in RESULTS_NEEDED if c not in table.columns]
+    if missing:
+        raise InputError(path, f"not a finetuning results table: no column {', '.join(missing)}")
+    return table.drop_duplicates(["run", "seed"], keep="last").reset_index(drop=True)
+
+
+def verdicts(results: pd.DataFrame, metric: str = "J") -> dict[str, Comparison]:
+    """``gain``: the finetuned runs' test score after against before; ``pretraining``: after
+    finetuning against after the same budget from scratch; each over the seeds."""
+
+    def values(run: str, when: str) -> list[float]:
+        part = results[results.run == run]
+        return [float(v) for v in pd.to_numeric(part[f"{when}_{metric}"], errors="coerce")]
+
+    return {
+        "gain": compare_seeds(
+            values("finetuned", "after"),
+            values("finetuned", "before"),
+            ("after", "before"),
+            f"test {metric}",
+        ),
+        "pretraining": compare_seeds(
+            values("finetuned", "after"),
+            values("scratch", "after"),
+            ("finetuned", "from scratch"),
+            f"test {metric} after the same budget",
+        ),
+    }
+
+
 __all__ = [
     "BUDGET",
     "DOMAIN",
@@ -101,5 +153,8 @@ __all__ = [
     "course_checkpoint",
     "domain_data",
     "domain_splits",
+    "load_results",
+    "results_path",
     "run_domain",
+    "verdicts",
 ]
