@@ -115,10 +115,11 @@ def merge_rows(rows: list[dict], others: list[dict]) -> list[dict]:
     return sorted(merged, key=lambda r: (int(r["seed"]), order.index(r["variant"])))
 
 
-def write_rows(path: Path, rows: list[dict]) -> None:
+def write_rows(path: Path, rows: list[dict], fields: list[str] = FIELDS) -> None:
+    """Write the rows as CSV atomically (``benchmarks/finetune.py`` passes its own fields)."""
     with atomic_write(path) as tmp:
         with Path(tmp).open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FIELDS)
+            writer = csv.DictWriter(f, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
 

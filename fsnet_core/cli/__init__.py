@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "infer",
     "segment",
     "train",
+    "finetune",
     "eval",
     "run-all",
 )

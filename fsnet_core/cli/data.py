@@ -11,9 +11,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     syn = actions.add_parser("synthetic", help="generate the seeded synthetic set (DAVIS layout)")
-    syn.add_argument("--out", type=Path, default=None, help="folder (default data/synthetic)")
+    from ..data.synthetic.scenes import DEFAULT_DOMAIN, DOMAINS
+
+    syn.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder (default data/synthetic, data/synthetic-DOMAIN for another domain)",
+    )
     syn.add_argument("--smoke", action="store_true", help="tiny set for tests")
     syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument(
+        "--domain",
+        default=DEFAULT_DOMAIN,
+        choices=list(DOMAINS),
+        help="what the clips look like: the default (what the course model learns from) or "
+        "another, for finetuning on clips that model has not seen",
+    )
     syn.add_argument(
         "--force",
         action="store_true",
@@ -36,19 +50,21 @@ def run_synthetic(args: argparse.Namespace) -> int:
     import time
 
     from ..data.synthetic import (
-        DEFAULT_SYNTHETIC_DIR,
+        default_dir,
         ensure_synthetic_dataset,
         make_synthetic_dataset,
         read_meta,
     )
 
-    out = args.out or DEFAULT_SYNTHETIC_DIR
+    out = args.out or default_dir(args.domain)
     before = read_meta(out)
     start, cpu_start = time.perf_counter(), time.process_time()
     if args.force:
-        path = make_synthetic_dataset(out, smoke=args.smoke, seed=args.seed, overwrite=True)
+        path = make_synthetic_dataset(
+            out, smoke=args.smoke, seed=args.seed, overwrite=True, domain=args.domain
+        )
     else:
-        path = ensure_synthetic_dataset(out, smoke=args.smoke, seed=args.seed)
+        path = ensure_synthetic_dataset(out, smoke=args.smoke, seed=args.seed, domain=args.domain)
     meta = read_meta(path) or {}
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     splits = ", ".join(f"{len(v)} {k}" for k, v in meta.get("splits", {}).items())
@@ -62,7 +78,8 @@ def run_synthetic(args: argparse.Namespace) -> int:
     length = f"{frames}" if train_frames == frames else f"{train_frames} (train) / {frames}"
     print(
         f"{path}: {splits} clips of {length} frames at "
-        f"{meta.get('height')}x{meta.get('width')} (seed {meta.get('seed')}), {done}"
+        f"{meta.get('height')}x{meta.get('width')} (seed {meta.get('seed')}"
+        f"{'' if args.domain == 'default' else ', domain ' + args.domain}), {done}"
     )
     return 0
 

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 # Options that change where or how fast a run goes, never the weights it ends with.
 NOT_IN_KEY = ("out", "progress", "threads", "num_workers", "device", "preset_name")
+# Options added after models were cached, at the value that gives the old behaviour: left out
+# of the key at that value, so a new option does not make every cached model train again.
+KEY_SINCE = {"annotated_only": False}
 
 # The analysis notebooks' shared model in SMOKE mode: seconds per epoch on two CPU cores.
 SMOKE_MODEL: dict[str, Any] = dict(
@@ -146,7 +149,11 @@ def ablation_config(smoke: bool = True, **overrides: Any) -> TrainConfig:
 
 def config_key(config: TrainConfig) -> str:
     """A short digest of the options that decide the trained weights."""
-    relevant = {k: v for k, v in config.to_dict().items() if k not in NOT_IN_KEY}
+    relevant = {
+        k: v
+        for k, v in config.to_dict().items()
+        if k not in NOT_IN_KEY and not (k in KEY_SINCE and v == KEY_SINCE[k])
+    }
     text = json.dumps(relevant, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 

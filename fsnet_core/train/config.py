@@ -70,6 +70,8 @@ class TrainConfig:
         static_data: optional DUTS-style saliency set added to stage 1 (as the authors do).
         augment: random scale and crop, colour jitter of the frame (the authors use none);
             seeded per (seed, epoch, sample), so resuming stays exact.
+        annotated_only: train and validate on the frames that have a mask only (sparse,
+            FBMS-style annotation); otherwise a frame without one is an error.
         num_workers: DataLoader worker processes.
     Model:
         model: the architecture (:class:`FSNetConfig`: backbone, channels, num_bpm,
@@ -108,6 +110,7 @@ class TrainConfig:
     flow_source: str | None = None
     static_data: str | None = None
     augment: bool = False
+    annotated_only: bool = False
     num_workers: int = 0
 
     model: FSNetConfig = field(default_factory=FSNetConfig)

@@ -64,7 +64,10 @@ def stage_datasets(config: TrainConfig, stage: str, root: Path) -> tuple[Dataset
     from ..data.datasets import StaticSaliencyDataset, VideoSegmentationDataset
 
     common: dict[str, Any] = dict(
-        flow_source=config.flow_source, size=config.size, inputs=dataset_inputs(stage)
+        flow_source=config.flow_source,
+        size=config.size,
+        inputs=dataset_inputs(stage),
+        annotated_only=config.annotated_only,
     )
     train: Dataset = VideoSegmentationDataset(
         root, split=config.train_split, augment=config.augment, **common

@@ -49,6 +49,11 @@ of CPU time, single-threaded (``fsnet data synthetic`` prints it).
   the others, with the same motion;
 * ``smoke=True``: 2 train + 2 val clips of 5 frames at 120 x 160, for tests.
 
+``domain=`` (``fsnet data synthetic --domain NAME``) makes clips of another
+look (:data:`DOMAINS`, see :mod:`.scenes`), for finetuning on data the course
+model has not seen; their ``meta.json`` names the domain, and they go to
+``data/synthetic-NAME`` by default. The default domain is unchanged.
+
 Each split contains every hazard (the schedule in
 :func:`~.scenes.clip_hazards` repeats every four clips and its first two clips
 already cover all of them).
@@ -75,12 +80,14 @@ from .regions import (
     TARGET,
 )
 from .renderer import BLUR_TIMES, Camera, Layer, RippleLayer, Scene
-from .scenes import SyntheticConfig
+from .scenes import DEFAULT_DOMAIN, DOMAINS, Domain, SyntheticConfig
 from .storage import (
     DEFAULT_SYNTHETIC_DIR,
     FLOW_SOURCE,
     GENERATOR_VERSION,
     JPEG_QUALITY,
+    default_dir,
+    domain_of,
     ensure_synthetic_dataset,
     make_synthetic_dataset,
     read_meta,
@@ -91,7 +98,9 @@ from .textures import SHAPES, TEXTURES
 __all__ = [
     "BACKGROUND",
     "BLUR_TIMES",
+    "DEFAULT_DOMAIN",
     "DEFAULT_SYNTHETIC_DIR",
+    "DOMAINS",
     "DISTRACTOR",
     "FLOW_SOURCE",
     "GENERATOR_VERSION",
@@ -105,10 +114,13 @@ __all__ = [
     "TARGET",
     "TEXTURES",
     "Camera",
+    "Domain",
     "Layer",
     "RippleLayer",
     "Scene",
     "SyntheticConfig",
+    "default_dir",
+    "domain_of",
     "ensure_synthetic_dataset",
     "make_synthetic_dataset",
     "read_meta",

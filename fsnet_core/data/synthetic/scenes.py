@@ -5,11 +5,21 @@
 clip has, and :class:`SyntheticConfig` how many clips of what size a set has.
 The order of the draws is part of the set's identity: changing it changes
 every clip (bump :data:`~.storage.GENERATOR_VERSION`).
+
+A :class:`Domain` says what the clips look like. ``default`` is the set the
+course model learns from; the others (:data:`DOMAINS`) are for finetuning:
+clips that model has not seen. ``vivid``: busy, saturated patterned
+backgrounds (they look like the default's targets), muted targets of other
+shapes (cross, triangle, ring) and textures (rings, zigzag), and a camera that
+pans twice as fast and always zooms. The hazards are the same. A domain other
+than the default draws from its own generators, so the default set is
+unchanged byte for byte.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +27,8 @@ import numpy as np
 from .regions import BACKGROUND, DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, OCCLUDER, TARGET
 from .renderer import Camera, Layer, RippleLayer, Scene, affine, translate
 from .textures import (
+    NEW_SHAPES,
+    NEW_TEXTURES,
     SHAPES,
     TEXTURES,
     antialias,
@@ -25,7 +37,51 @@ from .textures import (
     mix,
     pattern,
     shape_alpha,
+    vivid_background,
 )
+
+Tone = tuple[float, float]  # (saturation, value) of one of a target's two colours
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a family of clips looks like: shapes, textures, background, colours, camera.
+
+    ``background(rng, h, w, hue, scale)`` paints the background and the
+    camouflaged moving object; ``target_tones`` are the (saturation, value) of
+    the target's two colours; ``pan`` multiplies the camera's pan speed;
+    ``always_zoom`` zooms in every clip (else every other one).
+    """
+
+    name: str
+    shapes: tuple[str, ...] = SHAPES
+    textures: tuple[str, ...] = TEXTURES
+    background: Callable[..., np.ndarray] = background_texture
+    target_tones: tuple[Tone, Tone] = ((0.8, 0.95), (0.9, 0.35))
+    pan: float = 1.0
+    always_zoom: bool = False
+
+
+DEFAULT_DOMAIN = "default"
+DOMAINS: dict[str, Domain] = {
+    DEFAULT_DOMAIN: Domain(DEFAULT_DOMAIN),
+    "vivid": Domain(
+        "vivid",
+        shapes=NEW_SHAPES,
+        textures=NEW_TEXTURES,
+        background=vivid_background,
+        target_tones=((0.3, 0.75), (0.35, 0.4)),
+        pan=2.0,
+        always_zoom=True,
+    ),
+}
+
+
+def get_domain(name: str) -> Domain:
+    """The domain called ``name``; ValueError naming the known ones otherwise."""
+    if name not in DOMAINS:
+        raise ValueError(f"unknown synthetic domain {name!r}; choose one of {', '.join(DOMAINS)}")
+    return DOMAINS[name]
 
 
 @dataclass(frozen=True)
@@ -63,8 +119,8 @@ def clip_hazards(index: int) -> dict[str, bool]:
     }
 
 
-def _background(rng: np.random.Generator, h: int, w: int, hue: float) -> Layer:
-    texture = background_texture(rng, h, w, hue)
+def _background(rng: np.random.Generator, h: int, w: int, hue: float, domain: Domain) -> Layer:
+    texture = domain.background(rng, h, w, hue)
     return Layer(BACKGROUND, texture, np.ones((h, w), np.float32), translate(-w / 4, -h / 4))
 
 
@@ -92,7 +148,11 @@ def _wobble(rng: np.random.Generator, frames: int) -> dict[str, object]:
 
 
 def _moving_background_object(
-    rng: np.random.Generator, cfg: SyntheticConfig, bg_hue: float, target_path: list[np.ndarray]
+    rng: np.random.Generator,
+    cfg: SyntheticConfig,
+    bg_hue: float,
+    target_path: list[np.ndarray],
+    domain: Domain,
 ) -> tuple[Layer, list[np.ndarray]] | None:
     """A rigid sprite moving like a target but textured like the background, and its path.
 
@@ -120,11 +180,11 @@ def _moving_background_object(
             break
     else:
         return None
-    paint = antialias(background_texture(rng, tex_size, tex_size, bg_hue, scale), scale)
+    paint = antialias(domain.background(rng, tex_size, tex_size, bg_hue, scale), scale)
     layer = Layer(
         MOVING_OBJECT,
         paint.astype(np.float32),
-        shape_alpha(rng, str(rng.choice(SHAPES)), tex_size),
+        shape_alpha(rng, str(rng.choice(domain.shapes)), tex_size),
         translate(*start)
         @ affine(scale=scale, angle=rng.uniform(0, 2 * math.pi))
         @ translate(-(tex_size - 1) / 2, -(tex_size - 1) / 2),
@@ -134,26 +194,37 @@ def _moving_background_object(
     return layer, path
 
 
-def make_scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str, bool]) -> Scene:
+def make_scene(
+    rng: np.random.Generator,
+    cfg: SyntheticConfig,
+    hazards: dict[str, bool],
+    domain: str = DEFAULT_DOMAIN,
+) -> Scene:
     """One clip's scene with these hazards; ``description`` says what it shows (for meta.json)."""
+    look_of = get_domain(domain)
     h, w, frames = cfg.height, cfg.width, cfg.frames
     bg_hue = rng.random()
+    hazards = {**hazards, "camera_zoom": hazards["camera_zoom"] or look_of.always_zoom}
     camera = Camera(
         centre=((w - 1) / 2, (h - 1) / 2),
-        pan=(rng.uniform(-1.0, 1.0) * w / 320, rng.uniform(-0.6, 0.6) * h / 240),
+        pan=(
+            rng.uniform(-1.0, 1.0) * look_of.pan * w / 320,
+            rng.uniform(-0.6, 0.6) * look_of.pan * h / 240,
+        ),
         zoom=rng.choice([-1.0, 1.0]) * rng.uniform(0.008, 0.015) if hazards["camera_zoom"] else 0.0,
     )
-    layers: list[Layer] = [_background(rng, int(h * 1.5), int(w * 1.5), bg_hue)]
+    layers: list[Layer] = [_background(rng, int(h * 1.5), int(w * 1.5), bg_hue, look_of)]
 
     # the target: its look (shared with the distractors) and its path across the frame
-    shape, texture_kind = str(rng.choice(SHAPES)), str(rng.choice(TEXTURES))
+    shape, texture_kind = str(rng.choice(look_of.shapes)), str(rng.choice(look_of.textures))
     tex_size = 96
     tgt_hue = bg_hue + rng.uniform(0.3, 0.7)  # far from the background on the hue circle
     radius = rng.uniform(0.13, 0.17) * h  # in frame pixels
     scale = radius / (0.4 * tex_size)  # frame pixels per texture pixel
     # a pattern period of 9-14 frame pixels whatever the frame size: coarse enough to warp cleanly
     weight = pattern(rng, texture_kind, tex_size, rng.uniform(9, 14) / scale)
-    look = mix(weight, hsv(tgt_hue, 0.8, 0.95), hsv(tgt_hue + 0.1, 0.9, 0.35)).astype(np.float32)
+    (s1, v1), (s2, v2) = look_of.target_tones
+    look = mix(weight, hsv(tgt_hue, s1, v1), hsv(tgt_hue + 0.1, s2, v2)).astype(np.float32)
     look = antialias(look, scale * math.exp(-0.4))  # the smallest the target gets
     silhouette = shape_alpha(rng, shape, tex_size)
     angle0 = rng.uniform(0, 2 * math.pi)
@@ -240,7 +311,7 @@ def make_scene(rng: np.random.Generator, cfg: SyntheticConfig, hazards: dict[str
     description["movers"] = 0
     if hazards["mover"]:
         # after the look-alikes, so that it passes in front of them rather than behind
-        found = _moving_background_object(rng, cfg, bg_hue, path)
+        found = _moving_background_object(rng, cfg, bg_hue, path, look_of)
         if found is not None:
             back.append(found[0])
             description["movers"] = 1
@@ -286,6 +357,15 @@ def _describe(d: dict) -> str:
     return "; ".join(parts)
 
 
-def clip_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The generator of clip ``index`` of ``split``: each clip is drawn on its own."""
-    return np.random.default_rng([seed, ("train", "val").index(split), index])
+def clip_rng(
+    seed: int, split: str, index: int, domain: str = DEFAULT_DOMAIN
+) -> np.random.Generator:
+    """The generator of clip ``index`` of ``split``: each clip is drawn on its own.
+
+    Another domain than the default adds its place in :data:`DOMAINS` to the
+    seed: its clips are drawn independently of the default's.
+    """
+    key = [seed, ("train", "val").index(split), index]
+    if domain != DEFAULT_DOMAIN:
+        key.append(list(DOMAINS).index(get_domain(domain).name))
+    return np.random.default_rng(key)

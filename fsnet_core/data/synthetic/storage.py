@@ -23,7 +23,7 @@ from ...io import InputError, atomic_write, davis, mkdtemp_honouring_umask
 from ...io.images import read_labels
 from .regions import REGION_NAMES, TARGET
 from .renderer import Scene
-from .scenes import SyntheticConfig, clip_hazards, clip_rng, make_scene
+from .scenes import DEFAULT_DOMAIN, SyntheticConfig, clip_hazards, clip_rng, get_domain, make_scene
 
 GENERATOR = "fsnet_core.data.synthetic"  # meta.json's mark of a set made here
 GENERATOR_VERSION = 2
@@ -63,9 +63,12 @@ def _write_clip(root: Path, name: str, scene: Scene, frames: int) -> None:
             cv2.imwrite(str(folders["flow_img"] / f"{stem}.png"), colour)
 
 
-def _make_clip(root: Path, cfg: SyntheticConfig, seed: int, split: str, index: int) -> dict:
+def _make_clip(
+    root: Path, cfg: SyntheticConfig, seed: int, split: str, index: int, domain: str
+) -> dict:
     """Render and write one clip; return its meta entry (with its name)."""
-    scene = make_scene(clip_rng(seed, split, index), cfg, clip_hazards(index))
+    rng = clip_rng(seed, split, index, domain)
+    scene = make_scene(rng, cfg, clip_hazards(index), domain)
     d = scene.description
     name = f"{split}-{index:02d}-{d['shape']}-{d['texture']}"
     frames = cfg.clip_frames(split)
@@ -73,18 +76,25 @@ def _make_clip(root: Path, cfg: SyntheticConfig, seed: int, split: str, index: i
     return {"name": name, "split": split, "frames": frames, **d}
 
 
-def _build(root: Path, cfg: SyntheticConfig, seed: int, smoke: bool) -> dict:
+def _build(
+    root: Path, cfg: SyntheticConfig, seed: int, smoke: bool, domain: str = DEFAULT_DOMAIN
+) -> dict:
     counts = {"train": cfg.train_clips, "val": cfg.val_clips}
     clips = [
-        _make_clip(root, cfg, seed, split, i) for split in counts for i in range(counts[split])
+        _make_clip(root, cfg, seed, split, i, domain)
+        for split in counts
+        for i in range(counts[split])
     ]
     splits = {split: [c["name"] for c in clips if c["split"] == split] for split in counts}
     sequences = {c.pop("name"): c for c in clips}
     for split, names in splits.items():
         davis.write_split_list(root, split, names)
+    # the default domain's meta.json has no "domain" key: sets made before domains stay valid
+    named = {} if domain == DEFAULT_DOMAIN else {"domain": domain}
     return {
         "generator": GENERATOR,
         "version": GENERATOR_VERSION,
+        **named,
         "seed": seed,
         "smoke": smoke,
         "height": cfg.height,
@@ -126,8 +136,21 @@ def read_meta(path: str | os.PathLike) -> dict | None:
     return data if isinstance(data, dict) and data.get("generator") == GENERATOR else None
 
 
-def _settings(seed: object, smoke: object, version: object) -> str:
-    return f"seed {seed}, {'smoke' if smoke else 'full'} size, generator version {version}"
+def _settings(seed: object, smoke: object, version: object, domain: object) -> str:
+    named = "" if domain == DEFAULT_DOMAIN else f", domain {domain}"
+    return f"seed {seed}, {'smoke' if smoke else 'full'} size{named}, generator version {version}"
+
+
+def domain_of(meta: dict) -> str:
+    """The domain a set's ``meta.json`` describes (sets without the key are the default's)."""
+    return str(meta.get("domain", DEFAULT_DOMAIN))
+
+
+def default_dir(domain: str = DEFAULT_DOMAIN) -> Path:
+    """``data/synthetic`` for the default domain, ``data/synthetic-NAME`` for another."""
+    if domain == DEFAULT_DOMAIN:
+        return DEFAULT_SYNTHETIC_DIR
+    return DEFAULT_SYNTHETIC_DIR.with_name(f"{DEFAULT_SYNTHETIC_DIR.name}-{domain}")
 
 
 def _own_files(root: Path, meta: dict) -> set[Path]:
@@ -195,8 +218,11 @@ def make_synthetic_dataset(
     smoke: bool = False,
     seed: int = 0,
     overwrite: bool = False,
+    domain: str = DEFAULT_DOMAIN,
 ) -> Path:
     """Generate the teaching set into ``out_dir`` (DAVIS layout, exact flow); return its path.
+
+    ``domain`` (see :data:`.scenes.DOMAINS`) chooses what the clips look like.
 
     The set is built in a hidden folder beside ``out_dir`` and moved into
     place, ``meta.json`` last, so ``out_dir`` never holds a set that looks
@@ -207,6 +233,7 @@ def make_synthetic_dataset(
     ones included, as they are stale); any other file there stays. A folder
     that holds files but no synthetic set is never written into.
     """
+    get_domain(domain)  # an unknown name fails before anything is written
     out = Path(out_dir)
     old = read_meta(out)
     if out.exists():
@@ -227,7 +254,7 @@ def make_synthetic_dataset(
     work = mkdtemp_honouring_umask(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
     try:
         with _one_torch_thread():  # torch's colour coding thrashes when threads oversubscribe
-            meta = _build(work, cfg, seed, smoke)
+            meta = _build(work, cfg, seed, smoke, domain)
         with atomic_write(work / "meta.json") as tmp:
             tmp.write_text(json.dumps(meta, indent=1, sort_keys=True))
         if out.exists():
@@ -246,28 +273,43 @@ def make_synthetic_dataset(
 
 
 def ensure_synthetic_dataset(
-    path: str | os.PathLike | None = None, smoke: bool = False, seed: int = 0, force: bool = False
+    path: str | os.PathLike | None = None,
+    smoke: bool = False,
+    seed: int = 0,
+    force: bool = False,
+    domain: str = DEFAULT_DOMAIN,
 ) -> Path:
-    """Return the synthetic set at ``path`` (default ``data/synthetic``), generating it when
-    the folder is missing or empty.
+    """Return the synthetic set at ``path`` (default :func:`default_dir`: ``data/synthetic``,
+    ``data/synthetic-DOMAIN`` for another domain), generating it when the folder is missing
+    or empty.
 
     A set made with another seed, size or generator version is replaced only
     with ``force=True`` (as :func:`make_synthetic_dataset` with ``overwrite``
     does: only the package's own files go); without it this raises
     :class:`~fsnet_core.io.InputError` naming the folder and how to replace it.
     """
-    out = Path(path) if path is not None else DEFAULT_SYNTHETIC_DIR
+    get_domain(domain)
+    out = Path(path) if path is not None else default_dir(domain)
     meta = read_meta(out)
     wanted = {"seed": seed, "smoke": smoke, "version": GENERATOR_VERSION}
-    if meta is not None and all(meta.get(k) == v for k, v in wanted.items()):
+    if (
+        meta is not None
+        and all(meta.get(k) == v for k, v in wanted.items())
+        and domain_of(meta) == domain
+    ):
         return out
     if meta is not None and not force:
-        there = _settings(meta.get("seed"), meta.get("smoke"), meta.get("version"))
-        asked = _settings(seed, smoke, GENERATOR_VERSION)
-        command = f"fsnet data synthetic --out {out} --seed {seed}{' --smoke' * smoke} --force"
+        there = _settings(meta.get("seed"), meta.get("smoke"), meta.get("version"), domain_of(meta))
+        asked = _settings(seed, smoke, GENERATOR_VERSION, domain)
+        named = "" if domain == DEFAULT_DOMAIN else f" --domain {domain}"
+        command = (
+            f"fsnet data synthetic --out {out} --seed {seed}{' --smoke' * smoke}{named} --force"
+        )
         raise InputError(
             out,
             f"holds the synthetic set of {there}, not of {asked}; "
             f"replace it with `{command}` (force=True in Python) or choose another folder",
         )
-    return make_synthetic_dataset(out, smoke=smoke, seed=seed, overwrite=meta is not None)
+    return make_synthetic_dataset(
+        out, smoke=smoke, seed=seed, overwrite=meta is not None, domain=domain
+    )

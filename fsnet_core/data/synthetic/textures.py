@@ -30,6 +30,9 @@ def mix(weight: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 TEXTURES = ("stripes", "checker", "dots", "blotches")
 SHAPES = ("ellipse", "rounded-box", "star", "blob")
+# Drawn only in other domains than the default (see :data:`.scenes.DOMAINS`).
+NEW_TEXTURES = ("rings", "zigzag")
+NEW_SHAPES = ("cross", "triangle", "ring")
 
 
 def pattern(rng: np.random.Generator, kind: str, size: int, period: float) -> np.ndarray:
@@ -45,6 +48,11 @@ def pattern(rng: np.random.Generator, kind: str, size: int, period: float) -> np
         wave = np.sin(k * u) * np.sin(k * v) * 2.0
     elif kind == "dots":
         wave = (np.cos(k * u) + np.cos(k * v)) - 0.6
+    elif kind == "rings":  # concentric about a random point of the grid
+        cx, cy = rng.uniform(0, size, 2)
+        wave = np.sin(k * np.hypot(xx - cx, yy - cy))
+    elif kind == "zigzag":
+        wave = np.sin(k * (u + 0.5 * period * np.abs(((v / period) % 2.0) - 1.0)))
     else:
         wave = smooth_noise(rng, size, size, period / 2) * 2.0 - 1.0
     return 0.5 + 0.5 * np.tanh(2.5 * wave)
@@ -71,6 +79,18 @@ def shape_alpha(rng: np.random.Generator, kind: str, size: int) -> np.ndarray:
     elif kind == "star":
         points = int(rng.integers(4, 7))
         radius = 0.72 + 0.28 * np.cos(points * theta + rng.uniform(0, 2 * math.pi))
+    elif kind == "cross":  # a plus sign of arms ``arm`` wide, turned by a random angle
+        turn, arm = rng.uniform(0, math.pi / 2), rng.uniform(0.3, 0.45)
+        c, s = np.abs(np.cos(theta - turn)), np.abs(np.sin(theta - turn))
+        radius = np.minimum(1.0, arm / np.maximum(np.minimum(c, s), 1e-6))
+    elif kind == "triangle":  # polar radius of a regular triangle, apothem 1/2
+        turn = rng.uniform(0, 2 * math.pi)
+        sector = (theta - turn) % (2 * math.pi / 3) - math.pi / 3
+        radius = 0.5 / np.cos(sector)
+    elif kind == "ring":  # a disc with a hole: the background shows through the target
+        hole = rng.uniform(0.35, 0.55)
+        outer = np.clip(0.4 * size - rho + 0.5, 0.0, 1.0)
+        return (outer * np.clip(rho - hole * 0.4 * size + 0.5, 0.0, 1.0)).astype(np.float32)
     else:
         radius = np.ones_like(theta)
         for harmonic in (2, 3, 4):
@@ -82,6 +102,19 @@ def shape_alpha(rng: np.random.Generator, kind: str, size: int) -> np.ndarray:
 def background_palette(hue: float) -> tuple[np.ndarray, np.ndarray]:
     """The background's two dull tones."""
     return hsv(hue, 0.35, 0.35), hsv(hue + 0.08, 0.45, 0.75)
+
+
+def vivid_background(
+    rng: np.random.Generator, h: int, w: int, hue: float, scale: float = 1.0
+) -> np.ndarray:
+    """A busy, saturated two-tone pattern (any of :data:`TEXTURES`): the background of the
+    ``vivid`` domain looks like the default domain's targets."""
+    kind = str(rng.choice(TEXTURES))
+    side = max(h, w)
+    weight = pattern(rng, kind, side, rng.uniform(14, 24) / scale)[:h, :w]
+    fine = smooth_noise(rng, h, w, 6 / scale)
+    base = mix(weight, hsv(hue, 0.85, 0.95), hsv(hue + 0.15, 0.9, 0.45))
+    return np.clip(base + (fine[..., None] - 0.5) * 0.2, 0, 1).astype(np.float32)
 
 
 def background_texture(
