@@ -266,8 +266,8 @@ def make_view(
 
 
 def score(model: torch.nn.Module, config: TrainConfig, part: str):
-    """J and F (:func:`~fsnet_core.train.validate.validation_scores`) of ``model`` on every annotated
-    frame of one part of the view, at the training size."""
+    """J and F (:func:`~fsnet_core.train.validate.validation_scores`) of ``model`` on every
+    annotated frame of one part of the view, at the training size."""
     from ..data.datasets import VideoSegmentationDataset
     from .data import val_loader
     from .validate import validation_scores
