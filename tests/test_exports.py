@@ -45,7 +45,7 @@ def test_every_exported_name_is_there_and_every_module_export_is_exported(init: 
         assert hasattr(package, name), f"{_name(init)}.__all__ names {name!r}, which is missing"
     tree = ast.parse(init.read_text())
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 1:
             module = importlib.import_module(f"{_name(init)}.{node.module}")
             if hasattr(module, "__all__"):
                 missing = sorted(set(module.__all__) - set(package.__all__))

@@ -305,3 +305,11 @@ PRESETS: dict[str, TrainConfig] = {
         threads=1,
     ),
 }
+
+
+__all__ = [
+    "PRESETS",
+    "STAGES",
+    "TrainConfig",
+    "field_type_problem",
+]

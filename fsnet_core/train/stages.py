@@ -83,3 +83,12 @@ def merge_stage_weights(
 def merge_stage_checkpoints(model: nn.Module, rgb_path: str | Path, flow_path: str | Path) -> None:
     """:func:`merge_stage_weights` from two checkpoint files."""
     merge_stage_weights(model, stage_state(rgb_path), stage_state(flow_path))
+
+
+__all__ = [
+    "dataset_inputs",
+    "merge_stage_checkpoints",
+    "merge_stage_weights",
+    "stage_inputs",
+    "stage_state",
+]

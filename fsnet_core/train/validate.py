@@ -72,3 +72,9 @@ def validation_scores(
         ]
     )
     return Validation(float(per_sequence.J.mean()), float(per_sequence.F.mean()), per_sequence)
+
+
+__all__ = [
+    "Validation",
+    "validation_scores",
+]
