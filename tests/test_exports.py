@@ -52,6 +52,25 @@ def test_every_exported_name_is_there_and_every_module_export_is_exported(init: 
                 assert not missing, f"{_name(init)} leaves out {node.module}'s {missing}"
 
 
+@pytest.mark.parametrize("init", INITS, ids=lambda p: _name(p))
+def test_every_module_with_an_api_is_exported_by_name_or_as_a_namespace(init: Path) -> None:
+    """A module that lists ``__all__`` is part of its folder's API: the ``__init__`` says so."""
+    tree = ast.parse(init.read_text())
+    exported = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.level == 1}
+    exported |= {
+        a.name
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and n.module is None
+        for a in n.names
+    }
+    with_api = {
+        p.stem if p.name != "__init__.py" else p.parent.name
+        for p in [*init.parent.glob("*.py"), *init.parent.glob("*/__init__.py")]
+        if p != init and "\n__all__" in p.read_text()
+    }
+    assert not with_api - exported, f"{_name(init)}: {sorted(with_api - exported)} not exported"
+
+
 def test_the_checker_sees_code_in_an_init(tmp_path: Path) -> None:
     bad = tmp_path / "__init__.py"
     bad.write_text('"""Doc."""\n\ndef helper():\n    return 1\n\n__all__ = []\n')

@@ -3,12 +3,15 @@
 Cached course models (``model_cache``), the paper's tables (``paper``), the
 ablation rows and their summaries (``ablation_results``), claims about results
 (``claims``), the real-video sections (``real``), Colab's extras (``colab``),
+the finetuning experiment (``finetuning``) and the committed tables' reader
+(``tables``), both exported as namespaces (their names would clash here),
 the forward-pass demo (``demo``), figures (``viz``) and ipywidgets explorers
 (``widgets``). It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
 """
 
+from . import finetuning, tables, viz, widgets
 from .ablation_results import (
     LESSONS,
     TABLES,
@@ -93,6 +96,10 @@ from .real import (
 )
 
 __all__ = [
+    "finetuning",
+    "tables",
+    "viz",
+    "widgets",
     "ALPHA",
     "BPM_ARROWS",
     "CITATION",

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from ..io import InputError
 from ..train.ablations import VARIANTS
-from . import paper
+from . import paper, tables
 from .claims import MIN_SEEDS, Comparison, compare_seeds
 
 # The variants of each of the paper's tables, in the paper's row order.
@@ -42,22 +42,17 @@ METRICS = ("final_J", "best_J", "final_F", "S", "MAE", "look-alike", "mover")
 
 def results_path() -> Path:
     """The committed table: package data, next to this module (the benchmark's default output)."""
-    return Path(__file__).resolve().parent / "results" / "ablations.csv"
+    return tables.results_path("ablations.csv")
 
 
 def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The table, one row per (variant, seed); empty (with the columns) when there is no file."""
     path = Path(path) if path is not None else results_path()
-    if not path.is_file():
-        return pd.DataFrame(columns=list(NEEDED))
-    table = pd.read_csv(path)
-    missing = [c for c in NEEDED if c not in table.columns]
-    if missing:
-        raise InputError(path, f"not an ablation results table: no column {', '.join(missing)}")
+    table = tables.read_results(path, NEEDED, "an ablation results table", ("variant", "seed"))
     unknown = sorted(set(table.variant) - set(VARIANTS))
     if unknown:
         raise InputError(path, f"unknown variant(s) {', '.join(map(str, unknown))}")
-    return table.drop_duplicates(["variant", "seed"], keep="last").reset_index(drop=True)
+    return table
 
 
 def paper_s_alpha() -> dict[str, float]:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..io import InputError, davis
+from ..io import davis
+from . import tables
 from .claims import Comparison, compare_seeds
 from .model_cache import lab_path, notebook_config, train_or_load
 
@@ -106,19 +107,13 @@ RESULTS_NEEDED = ("run", "seed", "before_J", "after_J", "gain_J")
 
 def results_path(name: str = "finetune.csv") -> Path:
     """A committed table of the benchmark: package data, next to this module."""
-    return Path(__file__).resolve().parent / "results" / name
+    return tables.results_path(name)
 
 
 def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The benchmark's rows, one per (run, seed); empty (with the columns) without a file."""
     path = Path(path) if path is not None else results_path()
-    if not path.is_file():
-        return pd.DataFrame(columns=list(RESULTS_NEEDED))
-    table = pd.read_csv(path)
-    missing = [c for c in RESULTS_NEEDED if c not in table.columns]
-    if missing:
-        raise InputError(path, f"not a finetuning results table: no column {', '.join(missing)}")
-    return table.drop_duplicates(["run", "seed"], keep="last").reset_index(drop=True)
+    return tables.read_results(path, RESULTS_NEEDED, "a finetuning results table", ("run", "seed"))
 
 
 def verdicts(results: pd.DataFrame, metric: str = "J") -> dict[str, Comparison]:

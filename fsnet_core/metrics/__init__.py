@@ -3,9 +3,12 @@
 * :mod:`.uvos` - J, F and their mean/recall/decay, as the DAVIS-2016 code computes them;
 * :mod:`.stability` - temporal stability T in pure NumPy (the official needs C++);
 * :mod:`.vsod` - S, E, F, MAE via pysodmetrics, aggregated like the DAVSOD toolbox;
-* :mod:`.evaluate` - folder evaluation, tables, JSON and pandas DataFrames.
+* :mod:`.evaluate` - folder evaluation, tables, JSON and pandas DataFrames;
+* :mod:`.reference` - the official DAVIS code's functions, re-implemented line for line for
+  the parity tests (a namespace: ``metrics.reference.db_eval_iou``).
 """
 
+from . import reference
 from .evaluate import (
     DAVIS2016_NO_T,
     TASKS,
@@ -42,6 +45,7 @@ from .vsod import (
 )
 
 __all__ = [
+    "reference",
     "ContourDescriptor",
     "DAVIS2016_NO_T",
     "EvaluationResult",

@@ -3,6 +3,14 @@ loading, and the weights descriptor with the builder ``fsnet()`` beside it."""
 
 from .config import FSNetConfig
 from .fsnet import FSNet, FSNetOutput, FSNetTrace, StageTrace
+from .inputs import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    PAPER_SIZE,
+    FSNetInputs,
+    from_model_input,
+    to_model_input,
+)
 from .official import (
     CheckpointMismatch,
     load_official_weights,
@@ -19,17 +27,23 @@ __all__ = [
     "CheckpointMismatch",
     "FSNet",
     "FSNetConfig",
+    "FSNetInputs",
     "FSNetOutput",
     "FSNetTrace",
     "FSNetWeights",
     "Gate",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "PAPER_SIZE",
     "MOTION_TO_APPEARANCE",
     "RCAM_GATES",
     "StageTrace",
     "load_model",
     "load_official_weights",
+    "from_model_input",
     "fsnet",
     "official_key_map",
     "save_model",
+    "to_model_input",
     "to_official_state_dict",
 ]
