@@ -127,6 +127,15 @@ def test_loaders_pair_frames_in_natural_order(tmp_path: Path) -> None:
     assert [p.stem for p in record.masks] == [str(i) for i in range(1, 13)]
 
 
+def test_flow_pairs_each_ffmpeg_named_frame_with_the_next_by_number(tmp_path: Path) -> None:
+    from fsnet_core.data.flow_cache import flow_jobs
+
+    job = flow_jobs(_testset(tmp_path / "set", 12), "dis")[0]
+    pairs = [(job.frames[i].stem, job.outputs(i)[1].stem) for i in range(len(job.frames) - 1)]
+    assert [a for a, _ in pairs] == [str(i) for i in range(1, 12)]  # 9 -> 10, never 1 -> 10
+    assert [b.stem for b in job.frames[1:]] == [str(i) for i in range(2, 13)]
+
+
 def test_eval_scores_the_official_frames_of_ffmpeg_named_sequences(tmp_path: Path) -> None:
     """First and last frame by number are left out: a text sort would drop 9 and score 1."""
     root = _testset(tmp_path / "set", 12)
