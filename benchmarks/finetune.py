@@ -55,7 +55,7 @@ from fsnet_core.course.finetuning import (
 )
 from fsnet_core.course.model_cache import notebook_config, synthetic_root
 from fsnet_core.io import atomic_write
-from fsnet_core.train.finetune import load_checkpoint, score
+from fsnet_core.train.finetuning import load_checkpoint, score
 
 HERE = Path(__file__).resolve().parent
 RESULTS = results_path()

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from fsnet_core.cli import main
-from fsnet_core.data import download as D
+from fsnet_core.data import downloads as D
 from fsnet_core.data.assets import ASSETS, REGISTRY, Asset, get_asset
 from fsnet_core.io import InputError
 from fsnet_core.io import download as T

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,23 @@ def test_every_module_with_an_api_is_exported_by_name_or_as_a_namespace(init: Pa
         if p != init and "\n__all__" in p.read_text()
     }
     assert not with_api - exported, f"{_name(init)}: {sorted(with_api - exported)} not exported"
+
+
+@pytest.mark.parametrize("init", INITS, ids=lambda p: _name(p))
+def test_no_export_hides_a_module_of_the_same_name(init: Path) -> None:
+    """``from fsnet_core.data import download`` must not give a function where a module is
+    meant (or the other way round): a name a folder exports is not one of its modules' names,
+    unless it is that module, exported as a namespace."""
+    package = importlib.import_module(_name(init))
+    modules = {p.stem for p in init.parent.glob("*.py")} | {
+        p.parent.name for p in init.parent.glob("*/__init__.py")
+    }
+    hidden = [
+        name
+        for name in set(package.__all__) & modules
+        if not inspect.ismodule(getattr(package, name))
+    ]
+    assert not hidden, f"{_name(init)} exports {hidden}, hiding the module(s) of that name"
 
 
 def test_the_checker_sees_code_in_an_init(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from fsnet_core.io import InputError
 from fsnet_core.model import FSNet
 from fsnet_core.model.config import FSNetConfig
 from fsnet_core.model.serialization import save_model
-from fsnet_core.train import finetune as F
+from fsnet_core.train import finetuning as F
 from fsnet_core.train.splits import read_splits, seeded_split, split_sequences
 
 TINY = FSNetConfig(backbone="resnet18", channels=8, num_bpm=1)

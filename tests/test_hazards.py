@@ -10,7 +10,7 @@ from torch import nn
 from fsnet_core.analysis.hazards import region_hit_rates
 from fsnet_core.data.samples import Sample
 from fsnet_core.data.synthetic import DISTRACTOR, MOVING_OBJECT, TARGET
-from fsnet_core.model.fsnet import FSNetOutput
+from fsnet_core.model.architecture import FSNetOutput
 
 
 class SignOfFirstChannel(nn.Module):

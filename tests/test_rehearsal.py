@@ -174,7 +174,7 @@ _weights.check_digest = _rehearsal_check
 
 def test_davis_standin_reads_as_davis_2016(tmp_path):
     """The stand-in unpacks, as the real archive does, into what the loaders read."""
-    from fsnet_core.data.download import download
+    from fsnet_core.data.downloads import download
     from fsnet_core.data.layouts import discover_sequences
 
     davis_zip(tmp_path / "DAVIS-data.zip")  # placed by hand: verified and unpacked, no network

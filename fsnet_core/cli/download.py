@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..data.assets import ASSETS
-    from ..data.download import download, source_url
+    from ..data.downloads import download, source_url
 
     if args.list or not args.name:
         for a in ASSETS:

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             **overrides,
         )
     else:
-        from ..train.finetune import finetune
+        from ..train.finetuning import finetune
 
         result = finetune(
             args.data,

@@ -29,7 +29,7 @@ from .claims import Comparison, compare_seeds
 from .model_cache import lab_path, notebook_config, train_or_load
 
 if TYPE_CHECKING:
-    from ..train.finetune import FinetuneResult
+    from ..train.finetuning import FinetuneResult
 
 DOMAIN = "vivid"
 TRAIN_CLIPS = 4  # the "few" training clips of the new domain
@@ -86,7 +86,7 @@ def run_domain(
     ``seed`` seeds the finetuning run (data order, augmentation; the initial
     weights of the control); ``overrides`` change the budget (:data:`BUDGET`).
     """
-    from ..train.finetune import finetune
+    from ..train.finetuning import finetune
 
     root = domain_data(domain)
     splits = domain_splits(root, train_clips, select_clips)

@@ -4,7 +4,7 @@ With ``SMOKE = False`` the analysis notebooks end on real video instead of
 the built-in clips. Everything they need comes through the package's own
 downloaders, so a mirror (``FSNET_LAB_MIRROR``) or a cached copy serves it:
 the checkpoint via ``fsnet_core.fsnet(weights=...)`` (torch hub cache) and
-DAVIS-2016 via :func:`fsnet_core.data.download.download` (the lab's ``data/``).
+DAVIS-2016 via :func:`fsnet_core.data.downloads.download` (the lab's ``data/``).
 
 Flow is the costly part on a CPU, so it is computed only for the chosen val
 sequences: :func:`real_video` makes a small DAVIS-layout *view* of them (links
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.download import download
+from ..data.downloads import download
 from ..data.flow_cache import compute_flow
 from ..data.samples import Sample, load_samples
 from ..data.synthetic import TARGET

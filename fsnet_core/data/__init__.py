@@ -25,7 +25,7 @@ from .datasets import (
     StaticSaliencyDataset,
     VideoSegmentationDataset,
 )
-from .download import (
+from .downloads import (
     check_archive,
     check_content,
     download,

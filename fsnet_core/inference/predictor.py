@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ..model.fsnet import FSNetOutput
+from ..model.architecture import FSNetOutput
 from ..runtime import Precision, resolve_device, resolve_precision
 from .onednn import pack_convolutions, packing_supported
 

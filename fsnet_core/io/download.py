@@ -15,7 +15,7 @@ folder, a full disk) is raised at once as the ``OSError`` it is, naming the
 path. Google Drive's "can't scan this file for viruses" page is answered with
 plain ``urllib`` (its form, confirm token or cookie). What a file *is* (a
 registry asset, an archive to unpack, a weights file) is for the callers:
-:mod:`fsnet_core.data.download` and :mod:`fsnet_core.io.weights`.
+:mod:`fsnet_core.data.downloads` and :mod:`fsnet_core.io.weights`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The FSNet model: its configuration, wiring, the authors' checkpoint keys, saving and
 loading, and the weights descriptor with the builder ``fsnet()`` beside it."""
 
+from .architecture import FSNet, FSNetOutput, FSNetTrace, StageTrace
 from .config import FSNetConfig
-from .fsnet import FSNet, FSNetOutput, FSNetTrace, StageTrace
 from .inputs import (
     IMAGENET_MEAN,
     IMAGENET_STD,

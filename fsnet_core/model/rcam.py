@@ -20,7 +20,7 @@ Eq. 2, on Y_k   appearance_to_motion  atten_rgb_k   App. => Mo.  appearance gate
 with X = appearance, Y = motion, V = a pooled feature: Eq. 1 is
 Q^X_k = X_k * sigma[theta(V^Y_k)], Eq. 2 is Q^Y_k = Y_k * sigma[phi(V^X_k)].
 
-The trace (:class:`fsnet_core.model.fsnet.StageTrace`) stores each gate under
+The trace (:class:`fsnet_core.model.architecture.StageTrace`) stores each gate under
 its code name and the feature it produced as ``gated_appearance`` (Q^X_k) and
 ``gated_motion`` (Q^Y_k). A mode switches gates on: ``"full"`` both (App. <=>
 Mo.), a gate's code name only that gate, ``"none"`` neither (the features are

@@ -9,8 +9,8 @@ from typing import Any
 import torch
 
 from ..io import atomic_write
+from .architecture import FSNet
 from .config import FSNetConfig
-from .fsnet import FSNet
 from .official import CheckpointMismatch, load_official_weights, mismatches, read_state_dict
 
 FORMAT = "fsnet-lab/1"

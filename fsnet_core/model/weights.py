@@ -26,8 +26,8 @@ import torch
 from torchvision.models import Weights, WeightsEnum
 
 from ..io import WeightsUnavailable, check_digest, hub_checkpoint_path, weights_file
+from .architecture import FSNet
 from .config import FSNetConfig
-from .fsnet import FSNet
 from .inputs import PAPER_SIZE, FSNetInputs
 from .official import load_official_weights, read_state_dict
 

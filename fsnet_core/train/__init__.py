@@ -25,7 +25,7 @@ from .config import (
     TrainConfig,
     field_type_problem,
 )
-from .finetune import (
+from .finetuning import (
     AUTHORS,
     BEFORE_JSON,
     TABLE_CSV,
