@@ -53,13 +53,18 @@ def freeze(python: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+HEALTH = "import numpy, torch; numpy.ndarray; torch.zeros(1)"
+"""What a usable Colab-versions environment can do (a killed pip can leave numpy half-removed)."""
+
+
 def colab_python() -> Path:
     """The Python of an environment with Colab's package versions (built once, then reused)."""
     key = hashlib.sha256(RUNTIME.read_bytes() + sys.version.encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "fsnet-lab"
     env = Path(os.environ.get("FSNET_COLAB_ENV_DIR", cache / "colab-env")) / key
     python = env / "bin" / "python"
-    if not (env / ".complete").is_file():
+    healthy = (env / ".complete").is_file() and run([str(python), "-c", HEALTH]).returncode == 0
+    if not healthy:  # never built, half built, or broken since (a run killed mid-install)
         shutil.rmtree(env, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
         done = run(
