@@ -52,11 +52,11 @@ def freeze(python: Path) -> dict[str, str]:
     return {canonical(m[1]): m[2] for m in lines}
 
 
-@pytest.fixture(scope="session")
 HEALTH = "import numpy, torch; numpy.ndarray; torch.zeros(1)"
 """What a usable Colab-versions environment can do (a killed pip can leave numpy half-removed)."""
 
 
+@pytest.fixture(scope="session")
 def colab_python() -> Path:
     """The Python of an environment with Colab's package versions (built once, then reused)."""
     key = hashlib.sha256(RUNTIME.read_bytes() + sys.version.encode()).hexdigest()[:12]
