@@ -254,7 +254,10 @@ def subprocess_run(cmd: list[str]):
 
 
 # What notebook 05's first cells pip-install on Colab (fsnet_core.course.colab.COLAB_INSTALLS).
-COLAB_WHEELS = ("pysodmetrics>=1.4,<2", "pydensecrf2>=1.1,<2")
+# What the notebooks install on Colab that Colab lacks: the runtime's one dependency Colab does
+# not ship (captum; the set-up cell adds it, and a test module's clean-up may have removed it
+# again) and 05's two extras.
+COLAB_WHEELS = ("captum>=0.7,<1", "pysodmetrics>=1.4,<2", "pydensecrf2>=1.1,<2")
 
 
 @pytest.fixture(scope="session")
