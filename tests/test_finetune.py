@@ -329,3 +329,23 @@ def test_the_committed_results_show_a_gain_beyond_seed_noise(tmp_path):
     bad.write_text("run,seed\nfinetuned,0\n")
     with pytest.raises(InputError, match="not a finetuning results table: no column before_J"):
         load_results(bad)
+
+
+def test_score_start_scores_the_given_split_with_another_flow_and_trains_nothing(
+    sparse_run, tiny_checkpoint
+):
+    """Issue 20.4: epoch 0 of the same test split with a second flow source (FlowNet 2.0's
+    images beside the computed flow); only the view and before.json are written."""
+    root, out, result = sparse_run
+    for seq in root.iterdir():  # a second flow folder, as the test set's OF_FlowNet2
+        if seq.is_dir() and not seq.name.startswith("."):
+            shutil.copytree(seq / "OF_dis", seq / "OF_FlowNet2", dirs_exist_ok=True)
+    other = root.parent / "start-flownet2"
+    before = F.score_start(
+        root, other, result.splits, init=tiny_checkpoint, flow_source="OF_FlowNet2", **BUDGET
+    )
+    assert [r["sequence"] for r in before["test"]["per_sequence"]] == result.splits["test"]
+    assert before["test"]["J"] == pytest.approx(result.before["test"]["J"])  # same flow images
+    assert sorted(p.name for p in other.iterdir()) == [F.BEFORE_JSON, "data"]
+    assert (other / "data" / "FlowImages" / "OF_FlowNet2" / "clip0").is_symlink()
+    assert F.score_start(root, other, result.splits, init=tiny_checkpoint) == before  # read back

@@ -7,8 +7,10 @@ is not mirrored fails at once and names its address. The stand-ins have the real
 and tiny sizes, made by the fixtures below in seconds: a checkpoint with the authors'
 DataParallel key names (the deterministic parity weights, ~400 MB as the real file), a
 ``DAVIS-data.zip`` in DAVIS-2016's layout (2 val + 1 train sequences of 5 frames, 96 x 54),
-``FSNet-UVOS-results.zip`` (binary maps of those val sequences), RAFT-small weights in
-torchvision's format (a random ``raft_small()`` state dict) and a short mp4.
+``FSNet-UVOS-results.zip`` (binary maps of those val sequences), ``TestSet.zip`` (the
+authors' test layout with FlowNet 2.0 flow images: one DAVIS and five SegTrack-V2 clips),
+RAFT-small weights in torchvision's format (a random ``raft_small()`` state dict) and a
+short mp4.
 
 The kernel is the Colab-versions environment of ``tests/colab_env.py`` with this checkout
 installed by the set-up cell's Colab branch (papermill runs from the dev environment with
@@ -61,6 +63,8 @@ REAL = {"REAL_SIZE": 64, "REAL_SEQUENCES": 2, "REAL_FRAMES": 3}
 # notebooks' variants differ in rcam, num_bpm and seed, which must stay theirs).
 COURSE_MODEL = {"epochs": 1, "size": 64, "channels": 8, "val_max_frames": 24}
 VAL, TRAIN = ("blackswan", "bmx-trees"), ("bear",)  # names from DAVIS-2016's lists
+# TestSet.zip's SegTrack-V2 stand-in: enough sequences for a train/select/test split
+SEGTRACK = ("bird_of_paradise", "birdfall", "frog", "girl", "monkey")
 FRAMES, WIDTH, HEIGHT = 5, 96, 54  # 16:9 as DAVIS's 854 x 480
 CELL_TIMEOUT_S = 900
 
@@ -69,7 +73,7 @@ def own_parameters(video: Path) -> dict[str, dict[str, object]]:
     """What a notebook gets on top of :data:`REAL` (the same for all)."""
     return {
         "01_optical_flow": {"USE_RAFT": True, "EPE_CLIPS": 3, "CACHE_SMALL_SET": True},
-        "04_training_gpu": {"FLOW_METHOD": "dis", "REAL_EPOCHS": 1},
+        "04_training_gpu": {"FLOW_METHOD": "dis", "REAL_EPOCHS": 1, "REAL_BATCH": 2},
         "07_your_video": {"VIDEO": str(video), "MAX_FRAMES": 4},
         "06_attribution": {"IG_STEPS": 2},  # IG over the authors' ResNet-50 streams
     }
@@ -119,6 +123,27 @@ def davis_zip(path: Path) -> Path:
                     z.writestr(f"DAVIS/{png}", encoded(mask, "PNG"))
                     lines.append(f"/{jpg} /{png}\n")
             z.writestr(f"DAVIS/ImageSets/480p/{split}.txt", "".join(lines))
+    return path
+
+
+def testset_zip(path: Path) -> Path:
+    """TestSet.zip as the authors': TestSet/DATASET/SEQ/{Frame/*.jpg, GT/*.png,
+    OF_FlowNet2/*.jpg}, FlowNet 2.0's flow images for every frame but the last (here the
+    disc's exact motion in the Middlebury colours). DAVIS (one clip) and SegTrack-V2."""
+    from fsnet_core.flow.formats import flow_to_color
+
+    with zipfile.ZipFile(path, "w") as z:
+        for dataset, names in (("DAVIS", VAL[:1]), ("SegTrack-V2", SEGTRACK)):
+            for seq in names:
+                pairs = clip(seq)
+                for t, (frame, mask) in enumerate(pairs):
+                    z.writestr(f"TestSet/{dataset}/{seq}/Frame/{t:05d}.jpg", encoded(frame, "JPEG"))
+                    z.writestr(f"TestSet/{dataset}/{seq}/GT/{t:05d}.png", encoded(mask, "PNG"))
+                    if t + 1 < len(pairs):
+                        flow = np.zeros((HEIGHT, WIDTH, 2), np.float32)
+                        flow[mask > 0] = (8.0, 2.0)  # clip()'s disc moves 8 right, 2 down
+                        name = f"TestSet/{dataset}/{seq}/OF_FlowNet2/{t:05d}.jpg"
+                        z.writestr(name, encoded(flow_to_color(flow), "JPEG"))
     return path
 
 
@@ -189,6 +214,26 @@ def test_davis_standin_reads_as_davis_2016(tmp_path):
     assert frame.size == mask.size == (WIDTH, HEIGHT) and set(np.unique(mask)) == {0, 255}
 
 
+def test_testset_standin_reads_as_the_authors_test_layout(tmp_path):
+    """The TestSet.zip stand-in unpacks into what finetuning reads: SegTrack-V2's sequences
+    with frames, a mask per frame and FlowNet 2.0 images for every frame but the last."""
+    from fsnet_core.data.download import download
+    from fsnet_core.data.layouts import detect_layout, discover_sequences
+
+    testset_zip(tmp_path / "TestSet.zip")  # placed by hand: verified and unpacked, no network
+    root = download(
+        "fsnet-testset", tmp_path, url=f"http://127.0.0.1:{closed_port()}/", progress=False
+    )
+    segtrack = root / "SegTrack-V2"
+    assert (root / "DAVIS").is_dir() and detect_layout(segtrack) == "testset"
+    records = discover_sequences(segtrack, flow_source="OF_FlowNet2")
+    assert [r.name for r in records] == list(SEGTRACK)
+    for r in records:
+        assert len(r.frames) == FRAMES and all(r.masks)
+        assert all(r.flows[:-1]) and r.flows[-1] is None
+    assert Image.open(records[0].flows[0]).size == (WIDTH, HEIGHT)
+
+
 class _Logged(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
@@ -213,6 +258,7 @@ def mirror(tmp_path_factory, official_reference_state) -> Iterator[dict[str, obj
     )
     davis_zip(served / "DAVIS-data.zip")
     results_zip(served / "FSNet-UVOS-results.zip")
+    testset_zip(served / "TestSet.zip")
     handler = functools.partial(_Logged, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = []  # type: ignore[attr-defined]
@@ -366,9 +412,15 @@ def test_notebook_runs_with_smoke_false_offline_against_the_mirror(notebook, reh
     home = rehearsal["home"]
     if notebook.stem == "01_optical_flow":  # RAFT ran from its (stand-in) weights
         assert "raft-small" in text and "skipped" not in text
-    if notebook.stem == "04_training_gpu":  # DAVIS and the authors' checkpoint came from the mirror
-        assert {"/DAVIS-data.zip", "/2021-ICCV-FSNet-20epoch-new.pth"} <= set(mirror["requests"])
-        assert (home / "data" / "DAVIS" / "ImageSets" / "2016" / "val.txt").is_file()
+    if notebook.stem == "04_training_gpu":  # the test sets and the checkpoint from the mirror
+        assert {"/TestSet.zip", "/2021-ICCV-FSNet-20epoch-new.pth"} <= set(mirror["requests"])
+        segtrack = home / "data" / "TestSet" / "SegTrack-V2"
+        assert all((segtrack / seq / "OF_dis" / "00000.png").is_file() for seq in SEGTRACK)
+        run = home / "runs" / "04_finetune_SegTrack-V2"
+        table = (run / "finetune.csv").read_text()
+        assert table.startswith("sequence,") and "overall" in table
+        assert (home / "runs" / "04_start_flownet2_SegTrack-V2" / "before.json").is_file()
+        assert "with FlowNet 2.0 images" in text
     if notebook.stem == "05_evaluation":  # its extras were pip-installed as on Colab
         assert "V-SOD scores (S, E, F, MAE): ready" in text and "DenseCRF: ready" in text
     if notebook.stem == "07_your_video":  # the authors' model segmented the uploaded video

@@ -340,6 +340,30 @@ def before_after_table(before: Mapping[str, Any], after: Mapping[str, Any]) -> p
     return pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
 
 
+def score_start(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    splits: Mapping[str, Sequence[str]],
+    *,
+    init: str | os.PathLike | None = AUTHORS,
+    flow_source: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Epoch-0 scores of ``init`` on ``splits`` of ``data`` with one flow source, no training.
+
+    For comparing flow sources on the same test split (the authors' model was trained on
+    FlowNet 2.0 flow images; a student computes RAFT): ``out`` gets the view and
+    ``before.json`` only, read back when there, so a second call costs nothing.
+    """
+    out, source = Path(out), Path(data)
+    flow = ensure_flow(source, flow_source, str(overrides.get("device", "auto")))
+    config = finetune_config(resolve_start(init), out, flow, **overrides)
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / VIEW / VIEW_MARK).is_file():
+        make_view(source, out / VIEW, flow, {p: list(splits[p]) for p in PARTS})
+    return score_before(config)
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -518,4 +542,5 @@ __all__ = [
     "make_view",
     "resolve_start",
     "score",
+    "score_start",
 ]
