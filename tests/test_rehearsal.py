@@ -217,7 +217,7 @@ def test_davis_standin_reads_as_davis_2016(tmp_path):
 def test_testset_standin_reads_as_the_authors_test_layout(tmp_path):
     """The TestSet.zip stand-in unpacks into what finetuning reads: SegTrack-V2's sequences
     with frames, a mask per frame and FlowNet 2.0 images for every frame but the last."""
-    from fsnet_core.data.download import download
+    from fsnet_core.data.downloads import download
     from fsnet_core.data.layouts import detect_layout, discover_sequences
 
     testset_zip(tmp_path / "TestSet.zip")  # placed by hand: verified and unpacked, no network

@@ -41,6 +41,7 @@ from .finetuning import (
     make_view,
     resolve_start,
     score,
+    score_start,
 )
 from .losses import (
     forward_losses,
@@ -143,6 +144,7 @@ __all__ = [
     "resize_square",
     "resolve_start",
     "score",
+    "score_start",
     "seed_everything",
     "seeded_split",
     "split_sequences",
