@@ -126,7 +126,7 @@ def davis_zip(path: Path) -> Path:
     return path
 
 
-def testset_zip(path: Path) -> Path:
+def authors_testset_zip(path: Path) -> Path:
     """TestSet.zip as the authors': TestSet/DATASET/SEQ/{Frame/*.jpg, GT/*.png,
     OF_FlowNet2/*.jpg}, FlowNet 2.0's flow images for every frame but the last (here the
     disc's exact motion in the Middlebury colours). DAVIS (one clip) and SegTrack-V2."""
@@ -220,7 +220,7 @@ def test_testset_standin_reads_as_the_authors_test_layout(tmp_path):
     from fsnet_core.data.downloads import download
     from fsnet_core.data.layouts import detect_layout, discover_sequences
 
-    testset_zip(tmp_path / "TestSet.zip")  # placed by hand: verified and unpacked, no network
+    authors_testset_zip(tmp_path / "TestSet.zip")  # placed by hand: verified, unpacked, offline
     root = download(
         "fsnet-testset", tmp_path, url=f"http://127.0.0.1:{closed_port()}/", progress=False
     )
@@ -258,7 +258,7 @@ def mirror(tmp_path_factory, official_reference_state) -> Iterator[dict[str, obj
     )
     davis_zip(served / "DAVIS-data.zip")
     results_zip(served / "FSNet-UVOS-results.zip")
-    testset_zip(served / "TestSet.zip")
+    authors_testset_zip(served / "TestSet.zip")
     handler = functools.partial(_Logged, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = []  # type: ignore[attr-defined]
