@@ -52,6 +52,7 @@ import platform
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -206,20 +207,36 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
             f"{cell('final_F')} | {cell('S')} | {cell('MAE')} | {cell('look-alike')} | "
             f"{cell('mover')} |"
         )
-    if rows:
-        walls = [float(r["wall_s"]) for r in rows]
-        lines += [
-            "",
-            f"{len(rows)} runs, {sum(walls) / 3600:.1f} h of training in all "
-            f"({np.mean(walls):.0f} s each on average); torch {rows[-1]['torch']}, "
-            f"{rows[-1]['machine']}.",
-            "",
-            "The commands that trained the rows (how many rows each):",
-            "",
-        ]
-        commands = Counter(r["command"] for r in rows)
-        lines += [f"- `{command}` ({count})" for command, count in commands.items()]
+    lines += provenance(
+        rows,
+        lambda total: f"{total / 3600:.1f} h of training in all",
+        lambda mean: f"{mean:.0f} s each on average",
+        "trained",
+    )
     return "\n".join(lines) + "\n"
+
+
+def provenance(
+    rows: list[dict[str, str]],
+    total: Callable[[float], str],
+    each: Callable[[float], str],
+    verb: str,
+) -> list[str]:
+    """A summary's closing lines: how many runs, their wall time, torch, the machine, and
+    every command that made rows (how many each). Nothing without rows."""
+    if not rows:
+        return []
+    walls = [float(r["wall_s"]) for r in rows]
+    commands = Counter(r["command"] for r in rows)
+    return [
+        "",
+        f"{len(rows)} runs, {total(sum(walls))} ({each(float(np.mean(walls)))}); "
+        f"torch {rows[-1]['torch']}, {rows[-1]['machine']}.",
+        "",
+        f"The commands that {verb} the rows (how many rows each):",
+        "",
+        *(f"- `{command}` ({count})" for command, count in commands.items()),
+    ]
 
 
 def markdown_cell(text: str) -> str:

@@ -33,13 +33,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from ablations import machine, markdown_cell, read_rows, write_rows
+from ablations import machine, markdown_cell, provenance, read_rows, write_rows
 
 from fsnet_core.course.claims import compare_seeds
 from fsnet_core.course.finetuning import (
@@ -208,18 +207,12 @@ def summary_markdown(rows: list[dict[str, str]], domains: list[dict[str, str]]) 
         f"- the gain: {gain.sentence}",
         f"- what pretraining buys: {pretraining.sentence}",
     ]
-    if rows:
-        walls = [float(r["wall_s"]) for r in rows]
-        lines += [
-            "",
-            f"{len(rows)} runs, {sum(walls) / 60:.1f} min in all ({np.mean(walls):.0f} s each on "
-            f"average, the course model's own training not included); torch {rows[-1]['torch']}, "
-            f"{rows[-1]['machine']}.",
-            "",
-            "The commands that made the rows (how many rows each):",
-            "",
-        ]
-        lines += [f"- `{c}` ({n})" for c, n in Counter(r["command"] for r in rows).items()]
+    lines += provenance(
+        rows,
+        lambda total: f"{total / 60:.1f} min in all",
+        lambda mean: f"{mean:.0f} s each on average, the course model's own training not included",
+        "made",
+    )
     return "\n".join(lines) + "\n"
 
 
