@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -99,11 +100,13 @@ def own_data(root: Path, sequences: int = 3, frames: int = 5, masked=(0, 2)) -> 
 
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> Path:
+def tiny_checkpoint(tmp_path_factory) -> Iterator[Path]:
     """A tiny model that starts by calling everything target, so that J is not 0 on any part."""
     model = FSNet(TINY)
     torch.nn.init.constant_(model.decoder_fused.head[1].bias, 3.0)
-    return save_model(model, tmp_path_factory.mktemp("ckpt") / "tiny.pt")
+    folder = tmp_path_factory.mktemp("ckpt")
+    yield save_model(model, folder / "tiny.pt")
+    shutil.rmtree(folder, ignore_errors=True)  # module-scoped folders outlive their module
 
 
 SPLIT = dict(test="clip0", select="clip1")
@@ -115,7 +118,8 @@ def sparse_run(tmp_path_factory, tiny_checkpoint):
     root = own_data(tmp_path_factory.mktemp("own") / "mine", sequences=4)
     out = root.parent / "run"
     result = F.finetune(root, out, init=tiny_checkpoint, **SPLIT, **BUDGET)
-    return root, out, result
+    yield root, out, result
+    shutil.rmtree(root.parent, ignore_errors=True)  # 1 GB of checkpoints
 
 
 def test_finetune_on_sparse_own_data_writes_the_before_after_table(sparse_run):
