@@ -169,6 +169,8 @@ def cue_response(
     degradation = _check_how(how)
     if masks is not None and len(masks) != len(image):
         raise ValueError(f"{len(image)} frames but {len(masks)} masks")
+    device = next(model.parameters()).device  # the inputs go where the model is
+    image, flow = image.to(device), flow.to(device)
     broken_image, broken_flow = degrade(image, flow, how, seed=seed)
     with torch.no_grad():
         clean = model.forward_with_intermediates(image, flow)
