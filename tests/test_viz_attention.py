@@ -125,7 +125,7 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert f"(x{gate:.2f})" in fig.axes[panels + 1].get_title()
     frame = np.zeros((64, 64, 3), np.uint8)
     fig = V.plot_exchange(full, 1, channels=[1], frame=frame)
-    assert fig.axes[0].get_title() == "input frame (16x16 cells)"
+    assert fig.axes[0].get_title() == "input frame\n(16x16 cells)"
     fig = V.plot_pyramids(full, frame=frame, mask=np.ones((64, 64)))
     titles = [ax.get_title() for ax in fig.axes]
     assert "level 1 (16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
@@ -142,6 +142,30 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert path == tmp_path / "rcam_modes.png" and path.stat().st_size > 1000
     with pytest.raises(ValueError, match="none of the traces"):
         V.plot_attention_modes({"none": trace_of(tiny_fsnet, "none", n=1, size=32)})
+
+
+def smallest_text(fig) -> float:
+    """The smallest type (points) of any visible text in ``fig``, once drawn."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    return min(sizes)
+
+
+def test_rcam_figures_read_at_notebook_size(full):
+    """No text under 8 pt and no figure wider than 11 inches (a notebook shows it about as
+    drawn); each row's colour bar sits against the row's last map."""
+    frame = np.zeros((64, 64, 3), np.uint8)
+    exchange = V.plot_exchange(full, 1, channels=[1, 2, 3], frame=frame)
+    for fig in (exchange, V.plot_attention_vectors(full)):
+        assert smallest_text(fig) >= 8
+        assert fig.get_size_inches()[0] <= 11
+    bars = [ax for ax in exchange.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 3
+    last = exchange.axes[len(V.EXCHANGE_PANELS)]  # row 0's "merge after"
+    gap = bars[0].get_position().x0 - last.get_position().x1
+    assert 0 <= gap < 0.03  # beside it, not detached
 
 
 def test_gate_spread_measures_channels_frames_and_the_two_gates(full, tiny_fsnet):

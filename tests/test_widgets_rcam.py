@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from fsnet_core.course.widgets.rcam import colourise, rcam_explorer  # noqa: E402
+from fsnet_core.course.widgets.rcam import SCALE_HEIGHT, colourise, rcam_explorer  # noqa: E402
 from fsnet_core.data.samples import Sample  # noqa: E402
 
 SIZE = 128  # stages 0-2 have at least 16 x 16 cells (64, 32, 16), stage 3 has 8 x 8
@@ -46,11 +46,23 @@ def explorer(tiny_fsnet):
 
 
 def test_first_view(explorer):
-    # frame + prediction, flow, six maps of 48 px and an 8 px colour bar, titled, 4 px gaps
-    assert explorer.picture_array.shape == (48 + 18, 8 * 48 + 8 + 8 * 4, 3)
+    # frame + prediction, flow and six maps of 48 px, titled, 4 px gaps; the colour scale under
+    assert explorer.picture_array.shape == (48 + 18 + SCALE_HEIGHT, 8 * 48 + 7 * 4, 3)
     assert explorer.lines[0].startswith("seq0/00000: stage 0 (64 channels at 64x64), channel 0")
     assert explorer.image.value[:4] == b"\x89PNG"
     assert "motion gates appearance (App. &lt;= Mo.)" in explorer.caption.value
+
+
+def test_the_colour_scale_runs_under_the_maps_from_low_to_high(explorer):
+    import matplotlib
+
+    strip = explorer.picture_array[-SCALE_HEIGHT:]
+    ramp = strip[8].astype(int)  # a row through the ramp
+    viridis = matplotlib.colormaps["viridis"]
+    assert np.abs(ramp[0] - np.array(viridis(0.0)[:3]) * 255).max() <= 2
+    assert np.abs(ramp[-1] - np.array(viridis(1.0)[:3]) * 255).max() <= 2
+    assert (strip[-10:, :20] < 128).any()  # the low end's value is written under it
+    assert "colour scale (under the maps) of the six maps" in explorer.lines[-1]
 
 
 def test_channel_control_shows_that_channels_gates(explorer):

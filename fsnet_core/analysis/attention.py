@@ -162,6 +162,47 @@ def gate_spread(trace: FSNetTrace) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("stage")
 
 
+INERT_GATE_DISTANCE = 0.05
+"""A stage's gates *barely move* when they lie this close to 0.5 on average: a gate in
+0.45-0.55 scales its channel by about one half whatever the channel and the frame, so the
+exchange adds half of each feature (a constant factor the next convolutions absorb) instead
+of choosing channels. An untrained RCAM sits at exactly 0.5 (``sigmoid(0)``)."""
+
+
+def gate_movement(trace: FSNetTrace) -> pd.DataFrame:
+    """Per stage, how far the gates moved from 0.5 (where an untrained RCAM starts).
+
+    Both gates of every frame and channel together. Columns: ``channels``; ``mean gate``;
+    ``mean |gate - 0.5|`` and ``largest |gate - 0.5|``; ``spread across channels`` (the
+    standard deviation over the channels of one frame, averaged over frames, as in
+    :func:`gate_spread`); ``lowest`` and ``highest`` gate; and ``barely moves``: the mean
+    distance from 0.5 is under :data:`INERT_GATE_DISTANCE`. A gate that is off (a simplex
+    model) is left out; a stage with neither gate raises ``ValueError``.
+    """
+    rows = []
+    for k, st in enumerate(trace.stages):
+        gates = [g for g in (st.motion_to_appearance, st.appearance_to_motion) if g is not None]
+        if not gates:
+            raise ValueError(f"stage {k} has no gate (rcam='none'): nothing moves")
+        both = torch.cat(gates, 1).float()  # N frames x (C or 2C) gate values
+        distance = (both - 0.5).abs()
+        spread = both.std(1) if both.shape[1] > 1 else torch.zeros(len(both))
+        rows.append(
+            {
+                "stage": k,
+                "channels": st.appearance.shape[1],
+                "mean gate": float(both.mean()),
+                "mean |gate - 0.5|": float(distance.mean()),
+                "largest |gate - 0.5|": float(distance.max()),
+                "spread across channels": float(spread.mean()),
+                "lowest": float(both.min()),
+                "highest": float(both.max()),
+                "barely moves": bool(distance.mean() < INERT_GATE_DISTANCE),
+            }
+        )
+    return pd.DataFrame(rows).set_index("stage")
+
+
 def pyramid_object_contrast(trace: FSNetTrace, mask: np.ndarray, sample: int = 0) -> pd.DataFrame:
     """How much brighter each pyramid level is on the object than off it, before and after.
 
@@ -194,9 +235,11 @@ def pyramid_object_contrast(trace: FSNetTrace, mask: np.ndarray, sample: int = 0
 
 __all__ = [
     "EXCHANGE_PANELS",
+    "INERT_GATE_DISTANCE",
     "attention_table",
     "attention_vectors",
     "exchange_maps",
+    "gate_movement",
     "gate_spread",
     "pyramid_energy",
     "pyramid_object_contrast",

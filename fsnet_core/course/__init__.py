@@ -3,15 +3,16 @@
 Cached course models (``model_cache``), the paper's tables (``paper``), the
 ablation rows and their summaries (``ablation_results``), claims about results
 (``claims``), the real-video sections (``real``), Colab's extras (``colab``),
-the finetuning experiment (``finetuning``) and the committed tables' reader
-(``tables``), both exported as namespaces (their names would clash here),
+the finetuning experiment (``finetuning``), notebook 02's broken-cue experiment
+(``degraded_cues``) and the committed tables' reader (``tables``), exported as
+namespaces (their names would clash here), re-implementation checks (``exercises``),
 the forward-pass demo (``demo``), figures (``viz``) and ipywidgets explorers
 (``widgets``). It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
 """
 
-from . import finetuning, tables, viz, widgets
+from . import degraded_cues, finetuning, tables, viz, widgets
 from .ablation_results import (
     LESSONS,
     TABLES,
@@ -49,6 +50,10 @@ from .colab import (
 from .demo import (
     drawn_pair,
     forward_pass_figure,
+)
+from .exercises import (
+    Reimplementation,
+    check_reimplementation,
 )
 from .model_cache import (
     CONFIG_ENV,
@@ -96,6 +101,7 @@ from .real import (
 )
 
 __all__ = [
+    "degraded_cues",
     "finetuning",
     "tables",
     "viz",
@@ -115,6 +121,7 @@ __all__ = [
     "PAPER_SIZE",
     "RCAM_ARROWS",
     "RealVideo",
+    "Reimplementation",
     "SMOKE_ABLATION_EPOCHS",
     "SMOKE_MODEL",
     "TABLES",
@@ -125,6 +132,7 @@ __all__ = [
     "check_between",
     "check_greater",
     "check_less",
+    "check_reimplementation",
     "check_share",
     "checkout_root",
     "choose_sequences",

@@ -57,6 +57,10 @@ MIN_CELLS = 16
 is a handful of blocks that nobody can read (the paper's model at 352 x 352 has 11 x 11 cells
 at its deepest stage; the course model at 64 x 64 has 16 x 16 at stage 1, 2 x 2 at stage 4)."""
 _GATE_OF_PANEL = {g.gated: g for g in RCAM_GATES}
+MIN_FONT = 8
+"""The smallest type (points) in the RCAM figures: legible at the size a notebook shows them."""
+FIGURE_WIDTH = 11.0
+"""The widest RCAM figure (inches; 1100 px as saved): a notebook shows it at about its size."""
 
 
 def readable_stages(trace: FSNetTrace, min_cells: int = MIN_CELLS) -> list[int]:
@@ -97,7 +101,7 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
     vectors = attention_vectors(trace, sample)
     limits = _zoom_around_half([g for gates in vectors.values() for g in gates if g is not None])
     n = len(trace.stages)
-    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(FIGURE_WIDTH, 3.0), sharey=True, squeeze=False)
     for k, ax in enumerate(axes[0]):
         for gate in RCAM_GATES:
             values = vectors[gate.name][k]
@@ -108,13 +112,14 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
             ax.plot(np.arange(len(order)), order, color=colour, label=gate_legend(gate))
         channels = trace.stages[k].appearance.shape[1]
         ax.set_title(f"stage {k} ({channels} channels)", fontsize=9)
-        ax.set_xlabel("channel (sorted)", fontsize=8)
+        ax.set_xlabel("channel (sorted)", fontsize=MIN_FONT)
+        ax.tick_params(labelsize=MIN_FONT)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
     axes[0, 0].set_ylabel("gate value")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=MIN_FONT, frameon=False)
     fig.suptitle(title or "RCAM channel attention, stage by stage", fontsize=10)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
@@ -166,10 +171,12 @@ def plot_exchange(
     """Rows of channels, columns of :data:`EXCHANGE_PANELS`; one colour scale per row.
 
     ``frame`` (the input, ``H x W x 3``) is drawn first in every row, with the
-    stage's cell grid; each row ends with its colour bar. The gated panels carry
-    the gate's value for that channel in their titles. Stages whose maps have
-    fewer than ``min_cells`` cells per side are refused (the paper's model at
-    352 x 352 is drawn down to its 11 x 11 deepest stage, beside the frame).
+    stage's cell grid; each row's colour bar sits against its last panel. The
+    gated panels give the gate's value for that channel under their titles. At most
+    :data:`FIGURE_WIDTH` inches wide with no text under :data:`MIN_FONT` points, so
+    that it reads at the size a notebook shows it. Stages whose maps have fewer than
+    ``min_cells`` cells per side are refused (the paper's model at 352 x 352 is drawn
+    down to its 11 x 11 deepest stage, beside the frame).
     """
     import matplotlib.pyplot as plt
 
@@ -181,8 +188,13 @@ def plot_exchange(
         raise ValueError("no channels to plot")
     offset = 0 if frame is None else 1
     cols = len(EXCHANGE_PANELS) + offset
+    side = (FIGURE_WIDTH - 0.8) / cols  # inches per panel, leaving room for the colour bars
     fig, axes = plt.subplots(
-        len(channels), cols, figsize=(1.9 * cols + 0.6, 1.9 * len(channels) + 0.6), squeeze=False
+        len(channels),
+        cols,
+        figsize=(FIGURE_WIDTH, 0.9 * side * len(channels) + 0.8),
+        squeeze=False,
+        layout="constrained",
     )
     for row, channel in enumerate(channels):
         maps = exchange_maps(trace, stage, channel, sample)
@@ -192,11 +204,11 @@ def plot_exchange(
         if frame is not None:
             h, w = images[0].shape  # type: ignore[union-attr]
             axes[row, 0].imshow(frame, extent=(0, w, h, 0))
-            axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 4)))
-            axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 4)))
-            axes[row, 0].tick_params(labelsize=6)
+            axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 2)))
+            axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 2)))
+            axes[row, 0].tick_params(labelsize=MIN_FONT)
             if row == 0:
-                axes[row, 0].set_title(f"input frame ({h}x{w} cells)", fontsize=7)
+                axes[row, 0].set_title(f"input frame\n({h}x{w} cells)", fontsize=MIN_FONT)
         for col, (name, image) in enumerate(zip(EXCHANGE_PANELS, images, strict=True), offset):
             ax = axes[row, col]
             shown = ax.imshow(image, cmap="viridis", vmin=vmin, vmax=vmax)
@@ -205,15 +217,14 @@ def plot_exchange(
             label = PANEL_TITLES[name]
             gate = _GATE_OF_PANEL.get(name)
             if gate is not None:
-                label += f" (x{maps[gate.name]:.2f})"
+                label += f"\n(x{maps[gate.name]:.2f})"
             if row == 0 or gate is not None:
-                ax.set_title(label, fontsize=7)
+                ax.set_title(label, fontsize=MIN_FONT)
             if col == offset:
-                ax.set_ylabel(f"channel {channel}", fontsize=8)
-        bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.046, pad=0.04)
-        bar.ax.tick_params(labelsize=6)
-    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=10)
-    fig.tight_layout()
+                ax.set_ylabel(f"channel {channel}", fontsize=MIN_FONT + 1)
+        bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.08, pad=0.03)
+        bar.ax.tick_params(labelsize=MIN_FONT)
+    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=MIN_FONT + 3)
     return fig
 
 

@@ -44,13 +44,39 @@ def colourise(maps: Sequence[np.ndarray], size: int, cmap: str = "viridis") -> l
     return out
 
 
+SCALE_HEIGHT = 30
+"""Pixels of the colour-scale strip under the explorer's maps (ramp and its values)."""
+
+
+def _scale_strip(width: int, low: float, high: float, cmap: str = "viridis") -> np.ndarray:
+    """The colour scale of :func:`colourise` as a strip as wide as the picture it goes under:
+    a ramp from ``low`` (left) to ``high`` (right), the two values written at its ends."""
+    import matplotlib
+
+    ramp = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, width))[:, :3]
+    strip = np.full((SCALE_HEIGHT, width, 3), 255, np.uint8)
+    strip[4:14] = (ramp * 255 + 0.5).astype(np.uint8)[None]
+    ends = [(f"{low:.3g}", 2), (f"{high:.3g}", None)]
+    for text, x in ends:
+        (w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
+        at = (x if x is not None else width - w - 2, SCALE_HEIGHT - 4)
+        cv2.putText(strip, text, at, cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    label = "colour scale of the six maps"
+    (w, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1)
+    if w + 80 < width:  # room between the two values
+        at = ((width - w) // 2, SCALE_HEIGHT - 4)
+        cv2.putText(strip, label, at, cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return strip
+
+
 class RCAMExplorer(PictureViewer):
     """Frame, stage and channel sliders over a trained FSNet and a few samples.
 
     The picture shows the frame with the predicted mask (red) and the ground
     truth outline (green), the flow image, then the six maps of
     :data:`~fsnet_core.analysis.attention.EXCHANGE_PANELS` for the chosen channel on
-    one colour scale. The lines give both gate values of that channel and how
+    one colour scale, drawn as a strip under the maps with its two end values. The lines
+    give both gate values of that channel and how
     they rank among the stage's channels. Traces are computed once per frame.
     """
 
@@ -119,15 +145,7 @@ class RCAMExplorer(PictureViewer):
         panels = colourise(values, self.size)  # type: ignore[arg-type]
         low = min(0.0, *(float(m.min()) for m in values))  # type: ignore[union-attr]
         high = max(float(m.max()) for m in values)  # type: ignore[union-attr]
-        ramp = np.linspace(high, low, self.size)[:, None].repeat(max(8, self.size // 8), 1)
-        bar = colourise([ramp], self.size)[0][:, : max(8, self.size // 8)]
-        panels.append(bar)
-        titles = [
-            "frame + prediction",
-            "flow",
-            *(PANEL_TITLES[name] for name in EXCHANGE_PANELS),
-            "bar",
-        ]
+        titles = ["frame + prediction", "flow", *(PANEL_TITLES[name] for name in EXCHANGE_PANELS)]
         st = trace.stages[stage]
         h, w = st.appearance.shape[-2:]
         lines = [
@@ -143,8 +161,9 @@ class RCAMExplorer(PictureViewer):
             values = values[0].float().numpy()
             rank = int((values > values[channel]).sum()) + 1
             lines.append(f"{label}: {maps[gate.name]:.3f}, rank {rank} of {len(values)}")
-        lines.append(f"colour bar (right) of the six maps: {low:.3g} (bottom) to {high:.3g} (top)")
-        return tile(first + panels, titles, width=self.width), lines
+        lines.append(f"colour scale (under the maps) of the six maps: {low:.3g} to {high:.3g}")
+        picture = tile(first + panels, titles, width=self.width)
+        return np.concatenate([picture, _scale_strip(picture.shape[1], low, high)]), lines
 
 
 def rcam_explorer(
