@@ -7,11 +7,17 @@ model). They may use the model, data and training layers, never the course layer
 """
 
 from .attention import (
+    CONTRAST_COLUMNS,
     EXCHANGE_PANELS,
     attention_table,
     attention_vectors,
+    cell_weights,
+    contrast_summary,
+    energy_change,
     exchange_maps,
     gate_spread,
+    inside_outside,
+    object_contrast,
     pyramid_energy,
     pyramid_object_contrast,
     selective_channels,
@@ -38,6 +44,7 @@ from .hazards import (
 )
 
 __all__ = [
+    "CONTRAST_COLUMNS",
     "CueAttribution",
     "DEFAULT_REGIONS",
     "EXCHANGE_PANELS",
@@ -48,12 +55,17 @@ __all__ = [
     "attention_table",
     "attention_vectors",
     "attribute",
+    "cell_weights",
+    "contrast_summary",
     "cue_contributions",
     "default_baselines",
+    "energy_change",
     "exchange_maps",
     "gate_spread",
+    "inside_outside",
     "integrated_gradients",
     "layer_gradcam",
+    "object_contrast",
     "occlusion",
     "predicted_region",
     "pyramid_energy",
