@@ -3,9 +3,17 @@
 ``figures`` (:func:`save_figure` into one folder, found by name), ``panels``
 (overlays, outlines, rows and tiles of images, the flow colour wheel),
 ``attention`` (RCAM gates and BPM pyramids), ``attribution`` (which cue drives
-a decision), ``predictions`` (maps beside ground truth).
+a decision), ``predictions`` (maps beside ground truth), ``ablations`` (the
+ablation table: ours beside the paper on S-alpha, the traps' hit rates).
 """
 
+from .ablations import (
+    LIVE,
+    OURS,
+    PAPER,
+    plot_s_beside_paper,
+    plot_trap_hits,
+)
 from .attention import (
     EXCHANGE_PANELS,
     GATE_COLOURS,
@@ -69,7 +77,10 @@ __all__ = [
     "FIGURES_ENV",
     "GATE_COLOURS",
     "GREEN",
+    "LIVE",
     "MIN_CELLS",
+    "OURS",
+    "PAPER",
     "PANEL_TITLES",
     "RED",
     "REGION_COLOURS",
@@ -98,6 +109,8 @@ __all__ = [
     "plot_exchange",
     "plot_predictions",
     "plot_pyramids",
+    "plot_s_beside_paper",
+    "plot_trap_hits",
     "png_bytes",
     "pyramid_energy",
     "pyramid_object_contrast",
