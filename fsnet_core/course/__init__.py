@@ -9,6 +9,8 @@ the forward-pass demo (``demo``), figures (``viz``) and ipywidgets explorers
 (``widgets``). It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
+
+``exercises`` checks the your-turn exercises and says whose code it checked.
 """
 
 from . import finetuning, tables, viz, widgets
@@ -51,6 +53,10 @@ from .colab import (
 from .demo import (
     drawn_pair,
     forward_pass_figure,
+)
+from .exercises import (
+    ExerciseMismatch,
+    check_bpm_step,
 )
 from .model_cache import (
     CONFIG_ENV,
@@ -110,6 +116,7 @@ __all__ = [
     "CONFIG_ENV",
     "ClaimFailed",
     "Comparison",
+    "ExerciseMismatch",
     "HOME_ENV",
     "LESSONS",
     "MIN_SEEDS",
@@ -129,6 +136,7 @@ __all__ = [
     "beside_paper",
     "cached_run_dir",
     "check_between",
+    "check_bpm_step",
     "check_greater",
     "check_less",
     "check_share",
