@@ -143,12 +143,17 @@ def test_s_figure_puts_ours_and_the_paper_on_one_zoomed_axis(partial):
 
 
 def test_trap_figure_writes_each_mean_and_the_live_run(partial):
-    live = {"full": {"look-alike": 0.05, "mover": 0.3}}
+    live = {"full": {"mover": 0.3}}  # no look-alike in the live run's frames: not drawn
     fig = ar_viz.plot_trap_hits(partial, variants=["appearance", "motion", "full"], live=live)
     assert len(fig.axes) == 2
     looks, movers = fig.axes
     assert {t.get_text() for t in movers.texts} == {"20.0%", "80.0%", "10.0%"}
-    stars = [c for c in movers.collections if c.get_offsets().shape[0] == 1]
-    assert any(tuple(c.get_offsets()[0]) == pytest.approx((30.0, 0.0)) for c in stars)
+
+    def stars(ax):
+        points = [c for c in ax.collections if hasattr(c, "get_sizes")]
+        return [c.get_offsets()[0].tolist() for c in points if 150 in c.get_sizes()]
+
+    assert stars(movers) == [pytest.approx([30.0, 0.0])]
     assert movers.get_xlim()[1] == pytest.approx(1.12 * 80.0)  # zoomed to the largest seed
     assert looks.get_legend() is not None
+    assert stars(looks) == []  # the live run has no look-alike value

@@ -239,6 +239,10 @@ def test_contrast_summary_counts_frames_that_rose():
     assert summary.frames == 2 and summary.rose == 1
     assert summary.before == pytest.approx(0.3) and summary.after == pytest.approx(0.2)
     assert summary["change on"] == pytest.approx(0.05)
+    both = pd.concat([table.assign(region="object"), table.assign(region="mover")])
+    by_region = A.contrast_summary(both)
+    assert by_region.index.names == ["region", "pyramid", "level", "BPM"]
+    assert by_region.loc[("mover", "G", 1, "1"), "frames"] == 2
 
 
 def test_bpm_change_figure_shows_frame_maps_change_and_the_numbers(full):

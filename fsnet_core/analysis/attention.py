@@ -300,12 +300,15 @@ def pyramid_object_contrast(
 
 
 def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """A :func:`pyramid_object_contrast` table over its samples, per (pyramid, level, BPM):
-    ``frames`` counted (NaN rows left out), the mean ``contrast before`` and ``after``,
-    ``rose`` (how many frames' contrast rose) and the mean ``change on`` and ``off``."""
+    """A :func:`pyramid_object_contrast` table over its samples, per (pyramid, level, BPM),
+    and per ``region`` first when the table has that column (several regions' tables
+    concatenated): ``frames`` counted (NaN rows left out), the mean ``contrast before``
+    and ``after``, ``rose`` (how many frames' contrast rose) and the mean ``change on``
+    and ``off``."""
+    keys = [k for k in ("region",) if k in table.columns] + ["pyramid", "level", "BPM"]
     valid = table.dropna(subset=["contrast before", "contrast after"])
     rose = valid["contrast after"] > valid["contrast before"]
-    grouped = valid.assign(rose=rose).groupby(["pyramid", "level", "BPM"], sort=False)
+    grouped = valid.assign(rose=rose).groupby(keys, sort=False)
     return grouped.agg(
         frames=("sample", "size"),
         before=("contrast before", "mean"),

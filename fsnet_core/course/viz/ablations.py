@@ -109,7 +109,8 @@ def plot_trap_hits(
     """The share of each trap's pixels every variant calls target, in %, one panel per trap.
 
     ``live`` adds one point per trap for a run of another budget: variant ->
-    ``{"look-alike": share, "mover": share}`` (0-1), e.g. the notebook's own model.
+    ``{"look-alike": share, "mover": share}`` (0-1; a trap left out is not drawn), e.g.
+    the notebook's own model.
     Each mean is written beside its bar.
     """
     import matplotlib.pyplot as plt
@@ -131,7 +132,7 @@ def plot_trap_hits(
                     f"{mean:.1f}%", (mean, y), xytext=(0, 7), textcoords="offset points",
                     ha="center", fontsize=8,
                 )  # fmt: skip
-            if live and variant in live:
+            if live and trap in live.get(variant, {}):
                 ax.scatter(100.0 * live[variant][trap], y, marker="*", s=150,
                            color=as_mpl(LIVE), zorder=5)  # fmt: skip
         ax.set_xlim(-0.04 * top, 1.12 * top)
