@@ -138,6 +138,7 @@ def test_s_figure_puts_ours_and_the_paper_on_one_zoomed_axis(partial):
     assert sorted(paper[0].get_offsets()[:, 0]) == pytest.approx([0.834, 0.858, 0.9, 0.92])
     lines = [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"]
     assert lines == pytest.approx([0.85, 0.92])  # the reference in each: ours, the paper's
+    assert "96 px, resnet18, 16 epochs" in ax.get_title()  # the benchmark's own budget
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == VARIANTS["appearance"].label  # the first variant on top
 

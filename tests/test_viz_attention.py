@@ -239,6 +239,12 @@ def test_contrast_summary_counts_frames_that_rose():
     assert summary.frames == 2 and summary.rose == 1
     assert summary.before == pytest.approx(0.3) and summary.after == pytest.approx(0.2)
     assert summary["change on"] == pytest.approx(0.05)
+    assert summary["median change"] == pytest.approx((0.1 - 0.3) / 2)
+    assert A.typical_sample(table.iloc[:2]) in (0, 1)
+    three = pd.concat([table.iloc[:2], table.iloc[:1].assign(sample=5, **{"contrast after": 0.22})])
+    assert A.typical_sample(three) == 5  # changes +0.1, -0.3, +0.02: the median is +0.02
+    with pytest.raises(ValueError, match="no rows with a contrast"):
+        A.typical_sample(table.iloc[2:])
     both = pd.concat([table.assign(region="object"), table.assign(region="mover")])
     by_region = A.contrast_summary(both)
     assert by_region.index.names == ["region", "pyramid", "level", "BPM"]
@@ -261,6 +267,9 @@ def test_bpm_change_figure_shows_frame_maps_change_and_the_numbers(full):
     assert f"object {g['change on']:+.3f}" in maps[7].get_title()
     assert maps[4].get_title().startswith("flow") and "look-alike" not in maps[5].get_title()
     assert all(t.get_fontsize() >= 8 for ax in maps for t in [ax.title])
+    assert fig._suptitle.get_text().startswith("What the one BPM changed at level 1 (16x16 cells)")
+    fig = V.plot_bpm_change(full, regions, frame, title="mine")
+    assert fig._suptitle.get_text().startswith("mine\ncontrast = (inside - outside)")
     low, high = maps[7].images[0].get_clim()
     assert low == pytest.approx(-high)  # the change is centred on zero
     assert maps[1].images[0].get_clim() == maps[6].images[0].get_clim()  # one energy scale

@@ -21,6 +21,7 @@ from .attention import (
     pyramid_energy,
     pyramid_object_contrast,
     selective_channels,
+    typical_sample,
 )
 from .attribution import (
     DEFAULT_REGIONS,
@@ -74,4 +75,5 @@ __all__ = [
     "selective_channels",
     "stage_layer",
     "summarise_cues",
+    "typical_sample",
 ]

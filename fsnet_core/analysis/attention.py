@@ -303,20 +303,33 @@ def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
     """A :func:`pyramid_object_contrast` table over its samples, per (pyramid, level, BPM),
     and per ``region`` first when the table has that column (several regions' tables
     concatenated): ``frames`` counted (NaN rows left out), the mean ``contrast before``
-    and ``after``, ``rose`` (how many frames' contrast rose) and the mean ``change on``
-    and ``off``."""
+    and ``after``, ``rose`` (how many frames' contrast rose), the ``median change`` of
+    a frame's contrast (after minus before: what a typical frame saw, where a few frames
+    can move the mean) and the mean ``change on`` and ``off`` of the energy."""
     keys = [k for k in ("region",) if k in table.columns] + ["pyramid", "level", "BPM"]
     valid = table.dropna(subset=["contrast before", "contrast after"])
-    rose = valid["contrast after"] > valid["contrast before"]
-    grouped = valid.assign(rose=rose).groupby(keys, sort=False)
+    moved = valid["contrast after"] - valid["contrast before"]
+    grouped = valid.assign(rose=moved > 0, moved=moved).groupby(keys, sort=False)
     return grouped.agg(
         frames=("sample", "size"),
         before=("contrast before", "mean"),
         after=("contrast after", "mean"),
         rose=("rose", "sum"),
+        median_change=("moved", "median"),
         change_on=("change on", "mean"),
         change_off=("change off", "mean"),
-    ).rename(columns={"change_on": "change on", "change_off": "change off"})
+    ).rename(columns=lambda c: c.replace("_", " "))
+
+
+def typical_sample(table: pd.DataFrame) -> int:
+    """The sample whose contrast change (after minus before) is the median of ``table``'s
+    rows: a typical frame to draw, not the one where the BPMs did most. Pass the rows of
+    one region, pyramid, level and BPM span."""
+    valid = table.dropna(subset=["contrast before", "contrast after"])
+    if valid.empty:
+        raise ValueError("no rows with a contrast to choose a typical sample from")
+    moved = (valid["contrast after"] - valid["contrast before"]).to_numpy()
+    return int(valid["sample"].to_numpy()[np.argmin(np.abs(moved - np.median(moved)))])
 
 
 __all__ = [
@@ -334,4 +347,5 @@ __all__ = [
     "pyramid_energy",
     "pyramid_object_contrast",
     "selective_channels",
+    "typical_sample",
 ]

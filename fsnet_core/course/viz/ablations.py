@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ...train.ablations import VARIANTS
+from ...train.ablations import VARIANTS, ablation_config
 from ..ablation_results import TRAPS, paper_s_alpha, values_of
 from ..claims import MIN_SEEDS
 from .panels import BLUE, GREEN, RED, as_mpl
@@ -92,9 +92,11 @@ def plot_s_beside_paper(
         ],
         fontsize=8, loc="lower right", framealpha=0.9,
     )  # fmt: skip
+    budget = ablation_config(reference)  # the budget the benchmark trains every variant with
     ax.set_title(
-        "S-alpha per variant: ours (synthetic clips, 96 px, ResNet-18, 16 epochs) beside the "
-        "paper's\n(DAVIS-2016 val, 352 px, ResNet-50). Absolute levels differ; compare orders.",
+        f"S-alpha per variant: ours (synthetic clips, {budget.size} px, {budget.model.backbone}, "
+        f"{budget.epochs} epochs) beside the paper's\n(DAVIS-2016 val, 352 px, ResNet-50). "
+        "Absolute levels differ; compare the orders.",
         fontsize=9,
     )
     return fig

@@ -414,10 +414,9 @@ def plot_bpm_change(
         ncol=len(masks), fontsize=9, frameon=False,
     )  # fmt: skip
     cells = f"level {level + 1} ({shape[0]}x{shape[1]} cells)"
+    headline = title or f"What {_bpm_span_name(trace, step)} changed at {cells}"
     fig.suptitle(
-        title
-        or f"What {_bpm_span_name(trace, step)} changed at {cells}; "
-        "contrast = (inside - outside) / (inside + outside) of the energy",
+        f"{headline}\ncontrast = (inside - outside) / (inside + outside) of the energy",
         fontsize=11,
     )
     return fig
