@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from fsnet_core.course import ablation_results as ar
+from fsnet_core.course.viz import ablations as ar_viz
 from fsnet_core.io import InputError
 from fsnet_core.train.ablations import VARIANTS
 
@@ -100,3 +101,60 @@ def test_seeds_per_variant_counts_every_variant_and_zero_for_one_not_run(partial
     counts = ar.seeds_per_variant(partial)
     assert list(counts.index) == list(VARIANTS)
     assert (counts["full"], counts["motion"], counts["appearance"], counts["rcam"]) == (3, 3, 1, 0)
+
+
+def test_beside_paper_says_where_ours_and_the_paper_agree_on_the_order(partial, tmp_path):
+    table = ar.beside_paper(partial)
+    assert "full" not in table.index and set(table.index) == set(VARIANTS) - {"full"}
+    motion = table.loc["motion"]  # ours 0.70 against 0.85; the paper 0.858 against 0.920
+    assert motion["ours - ref"] == pytest.approx(-0.15)
+    assert motion["paper - ref"] == pytest.approx(0.858 - 0.920)
+    assert motion["same side"] is True and motion.verdict == "exceeds"
+    assert table.loc["appearance", "verdict"] == "no verdict"  # one seed
+    assert table.loc["rcam", "same side"] is None and table.loc["rcam", "seeds"] == 0
+    above = [("bpm", s, 0.9, 0.9, 0.9, 0.90 + 0.001 * s, 0.02, 0.0, 0.0) for s in range(3)]
+    rows = partial[["variant", "seed", "final_J", "best_J", "final_F", "S", "MAE"]]
+    rows = [*rows.assign(la=0.0, mo=0.0).itertuples(index=False), *above]
+    mixed = ar.load_results(write_table(tmp_path / "mixed.csv", rows))
+    assert ar.beside_paper(mixed).loc["bpm", "same side"] is False  # ours above, paper below
+
+
+def test_trap_lessons_compare_the_traps_columns(partial):
+    (motion_vs_full,) = ar.lessons(partial, "movers", "mover")[:1]
+    assert motion_vs_full.what == "mover" and motion_vs_full.difference == pytest.approx(0.6)
+    assert motion_vs_full.exceeds_noise
+    (appearance_vs_full,) = ar.lessons(partial, "look-alikes", "look-alike")
+    assert not appearance_vs_full.measured  # appearance has one seed
+    assert set(ar.TRAPS) <= set(ar.METRICS)
+
+
+def test_s_figure_puts_ours_and_the_paper_on_one_zoomed_axis(partial):
+    fig = ar_viz.plot_s_beside_paper(partial, variants=["appearance", "motion", "full", "rcam"])
+    (ax,) = fig.axes
+    low, high = ax.get_xlim()
+    assert 0.6 < low < 0.70 and 0.92 < high < 1.0  # zoomed to 0.70-0.92, not 0-1
+    paper = [c for c in ax.collections if c.get_offsets().shape[0] == 4]
+    assert len(paper) == 1  # one diamond per variant, the paper's values
+    assert sorted(paper[0].get_offsets()[:, 0]) == pytest.approx([0.834, 0.858, 0.9, 0.92])
+    lines = [line.get_xdata()[0] for line in ax.lines if line.get_linestyle() == ":"]
+    assert lines == pytest.approx([0.85, 0.92])  # the reference in each: ours, the paper's
+    assert "96 px, resnet18, 16 epochs" in ax.get_title()  # the benchmark's own budget
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == VARIANTS["appearance"].label  # the first variant on top
+
+
+def test_trap_figure_writes_each_mean_and_the_live_run(partial):
+    live = {"full": {"mover": 0.3}}  # no look-alike in the live run's frames: not drawn
+    fig = ar_viz.plot_trap_hits(partial, variants=["appearance", "motion", "full"], live=live)
+    assert len(fig.axes) == 2
+    looks, movers = fig.axes
+    assert {t.get_text() for t in movers.texts} == {"20.0%", "80.0%", "10.0%"}
+
+    def stars(ax):
+        points = [c for c in ax.collections if hasattr(c, "get_sizes")]
+        return [c.get_offsets()[0].tolist() for c in points if 150 in c.get_sizes()]
+
+    assert stars(movers) == [pytest.approx([30.0, 0.0])]
+    assert movers.get_xlim()[1] == pytest.approx(1.12 * 80.0)  # zoomed to the largest seed
+    assert looks.get_legend() is not None
+    assert stars(looks) == []  # the live run has no look-alike value

@@ -13,6 +13,7 @@ from fsnet_core.course.claims import (
     check_between,
     check_greater,
     check_less,
+    check_order,
     check_share,
     claim,
     compare_seeds,
@@ -38,6 +39,8 @@ def test_a_false_claim_fails_with_the_sentence_and_the_values():
         lambda: check_between(1.2, 0.0, 1.0, "probability"),
         lambda: check_share([True, False, False], 0.5, "rows"),
         lambda: check_share([], 0.5, "rows"),
+        lambda: check_order(0.5, 0.5, "contrast"),
+        lambda: check_order(math.nan, 0.5, "contrast"),
     ],
 )
 def test_every_check_fails_when_its_claim_is_false(call):
@@ -111,3 +114,13 @@ def test_too_few_seeds_give_no_verdict():
 def test_missing_values_are_not_counted_as_seeds():
     c = compare_seeds([0.5, math.nan, 0.6, 0.55], [0.5, 0.51, 0.49], ("a", "b"), "J")
     assert c.n_a == 3
+
+
+def test_order_states_the_measured_direction_either_way(capsys):
+    assert check_order(0.3, 0.2, "G's contrast: after vs. before") == ">"
+    assert check_order(0.1, 0.2, "G's contrast: after vs. before") == "<"
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "✓ G's contrast: after vs. before: 0.300 > 0.200",
+        "✓ G's contrast: after vs. before: 0.100 < 0.200",
+    ]

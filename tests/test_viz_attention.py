@@ -8,9 +8,11 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from fsnet_core.analysis import attention as A  # noqa: E402
 from fsnet_core.course.viz import attention as V  # noqa: E402
 from fsnet_core.course.viz import save_figure  # noqa: E402
 from fsnet_core.model.rcam import MOTION_TO_APPEARANCE, RCAM_GATES  # noqa: E402
@@ -186,17 +188,129 @@ def test_gate_spread_measures_channels_frames_and_the_two_gates(full, tiny_fsnet
 
 def test_object_contrast_compares_energy_on_and_off_the_object(full):
     mask = np.zeros((64, 64), bool)
-    mask[8:40, 8:40] = True
-    table = V.pyramid_object_contrast(full, mask)
-    assert list(table.pyramid) == ["F"] * 4 + ["G"] * 4 and list(table.level[:4]) == [1, 2, 3, 4]
-    energy = V.pyramid_energy(full)["G after"][0]  # 16 x 16 cells: the mask's 2..9 cells
+    mask[8:40, 8:40] = True  # cells 2..9 of the 16 x 16 level, exactly
+    masks = [mask, np.zeros((64, 64), bool)]  # the second sample's region is empty
+    table = V.pyramid_object_contrast(full, masks)
+    assert list(table.columns) == list(A.CONTRAST_COLUMNS)
+    assert len(table) == 2 * 2 * 4  # samples x pyramids x levels, one BPM
+    first = table[table["sample"] == 0]
+    assert list(first.pyramid) == ["F"] * 4 + ["G"] * 4 and list(first.level[:4]) == [1, 2, 3, 4]
+    energy = V.pyramid_energy(full)
     inside = np.zeros((16, 16), bool)
     inside[2:10, 2:10] = True
-    expected = energy[inside].mean() / energy[~inside].mean()
-    row = table[(table.pyramid == "G") & (table.level == 1)].iloc[0]
-    assert row["on/off object after"] == pytest.approx(expected, rel=1e-5)
-    assert row.cells == "16x16"
-    tiny = np.zeros((64, 64), bool)
-    tiny[0, 0] = True  # covers no cell of the coarse levels once shrunk
-    assert table.shape == V.pyramid_object_contrast(full, tiny).shape
-    assert V.pyramid_object_contrast(full, tiny)["on/off object after"].isna().iloc[3]
+    on, off = energy["G after"][0][inside].mean(), energy["G after"][0][~inside].mean()
+    row = first[(first.pyramid == "G") & (first.level == 1)].iloc[0]
+    assert row["contrast after"] == pytest.approx((on - off) / (on + off), rel=1e-5)
+    assert row.cells == "16x16" and row.BPM == "1"
+    change = energy["G after"][0] - energy["G before"][0]
+    assert row["change on"] == pytest.approx(change[inside].mean(), rel=1e-5, abs=1e-7)
+    assert row["change off"] == pytest.approx(change[~inside].mean(), rel=1e-5, abs=1e-7)
+    assert table[table["sample"] == 1]["contrast before"].isna().all()  # no region: no contrast
+
+
+def test_object_contrast_ignores_scale_and_weighs_cells_by_their_share():
+    energy = np.array([[4.0, 1.0], [1.0, 1.0]])
+    weights = A.cell_weights(np.array([[1, 1, 0, 0], [1, 1, 0, 0]] + [[0] * 4] * 2), (2, 2))
+    assert weights.tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    assert A.object_contrast(energy, weights) == pytest.approx((4 - 1) / (4 + 1))
+    assert A.object_contrast(10 * energy, weights) == pytest.approx(
+        A.object_contrast(energy, weights)
+    )
+    half = A.cell_weights(np.array([[1, 0], [0, 0]]), (1, 1))  # a quarter of one cell
+    assert half.tolist() == [[0.25]]
+    assert A.inside_outside(np.array([[2.0]]), half) == (2.0, 2.0)
+    assert np.isnan(A.object_contrast(energy, np.ones((2, 2))))  # nothing outside
+
+
+def test_contrast_per_step_and_over_the_stack(tiny_fsnet):
+    trace = trace_of(tiny_fsnet, num_bpm=2, n=1, size=64)
+    mask = np.zeros((64, 64), bool)
+    mask[16:48, 16:48] = True
+    steps = V.pyramid_object_contrast(trace, mask)
+    stack = V.pyramid_object_contrast(trace, mask, per_step=False)
+    assert sorted(set(steps.BPM)) == ["1", "2"] and set(stack.BPM) == {"1-2"}
+    one, two = (steps[steps.BPM == n].reset_index(drop=True) for n in ("1", "2"))
+    assert np.allclose(one["contrast after"], two["contrast before"])  # BPM 2 reads BPM 1's
+    assert np.allclose(stack["contrast before"], one["contrast before"])
+    assert np.allclose(stack["contrast after"], two["contrast after"])
+    assert not np.allclose(one["contrast before"], one["contrast after"])
+    change = A.energy_change(trace, step=2)
+    energy = V.pyramid_energy(trace, step=2)
+    assert np.allclose(change["F"][0], energy["F after"][0] - energy["F before"][0])
+    with pytest.raises(ValueError, match="BPMs 1-2, got step 3"):
+        V.pyramid_energy(trace, step=3)
+    plain = trace_of(tiny_fsnet, num_bpm=0, n=1, size=32)
+    assert V.pyramid_object_contrast(plain, np.ones((32, 32)), per_step=True).empty
+    none = V.pyramid_object_contrast(plain, np.eye(32), per_step=False)
+    assert set(none.BPM) == {"none"} and (none["change on"] == 0).all()
+
+
+def test_contrast_refuses_masks_that_do_not_fit_the_batch(full):
+    with pytest.raises(ValueError, match="1 mask\\(s\\) for a batch of 2"):
+        V.pyramid_object_contrast(full, np.ones((64, 64)))
+    with pytest.raises(ValueError, match="mask 1 is 32x32, the input 64x64"):
+        V.pyramid_object_contrast(full, [np.ones((64, 64)), np.ones((32, 32))])
+
+
+def test_contrast_summary_counts_frames_that_rose():
+    rows = [
+        (0, "G", 1, "16x16", "1", 0.2, 0.3, 0.1, 0.0),
+        (1, "G", 1, "16x16", "1", 0.4, 0.1, 0.0, 0.1),
+        (2, "G", 1, "16x16", "1", np.nan, np.nan, 0.0, 0.0),  # a frame without the region
+    ]
+    table = pd.DataFrame(rows, columns=list(A.CONTRAST_COLUMNS))
+    summary = A.contrast_summary(table).loc[("G", 1, "1")]
+    assert summary.frames == 2 and summary.rose == 1
+    assert summary.before == pytest.approx(0.3) and summary.after == pytest.approx(0.2)
+    assert summary["change on"] == pytest.approx(0.05)
+    assert summary["median change"] == pytest.approx((0.1 - 0.3) / 2)
+    assert A.typical_sample(table.iloc[:2]) in (0, 1)
+    three = pd.concat([table.iloc[:2], table.iloc[:1].assign(sample=5, **{"contrast after": 0.22})])
+    assert A.typical_sample(three) == 5  # changes +0.1, -0.3, +0.02: the median is +0.02
+    with pytest.raises(ValueError, match="no rows with a contrast"):
+        A.typical_sample(table.iloc[2:])
+    both = pd.concat([table.assign(region="object"), table.assign(region="mover")])
+    by_region = A.contrast_summary(both)
+    assert by_region.index.names == ["region", "pyramid", "level", "BPM"]
+    assert by_region.loc[("mover", "G", 1, "1"), "frames"] == 2
+
+
+def test_bpm_change_figure_shows_frame_maps_change_and_the_numbers(full):
+    frame = np.zeros((64, 64, 3), np.uint8)
+    obj = np.zeros((64, 64), bool)
+    obj[8:40, 8:40] = True
+    other = np.zeros((64, 64), bool)
+    other[48:60, 48:60] = True
+    regions = {"object": obj, "mover": other, "look-alike": np.zeros((64, 64), bool)}
+    fig = V.plot_bpm_change(full, regions, frame, flow=frame, sample=0)
+    maps = fig.axes[:8]
+    assert len(fig.axes) == 8 + 3  # the panels, one change bar per row, one energy bar
+    row = V.pyramid_object_contrast(full, [obj, obj], per_step=False)
+    g = row[(row["sample"] == 0) & (row.pyramid == "G") & (row.level == 1)].iloc[0]
+    assert f"object {g['contrast before']:+.2f}" in maps[5].get_title()
+    assert f"object {g['change on']:+.3f}" in maps[7].get_title()
+    assert maps[4].get_title().startswith("flow") and "look-alike" not in maps[5].get_title()
+    assert all(t.get_fontsize() >= 8 for ax in maps for t in [ax.title])
+    assert fig._suptitle.get_text().startswith("What the one BPM changed at level 1 (16x16 cells)")
+    fig = V.plot_bpm_change(full, regions, frame, title="mine")
+    assert fig._suptitle.get_text().startswith("mine\ncontrast = (inside - outside)")
+    low, high = maps[7].images[0].get_clim()
+    assert low == pytest.approx(-high)  # the change is centred on zero
+    assert maps[1].images[0].get_clim() == maps[6].images[0].get_clim()  # one energy scale
+    with pytest.raises(ValueError, match="level 2 is 8x8 cells"):
+        V.plot_bpm_change(full, regions, frame, level=1)
+    with pytest.raises(ValueError, match="regions present"):
+        V.plot_bpm_change(full, {"nothing": np.zeros((64, 64), bool)}, frame)
+
+
+def test_contrast_frames_figure_counts_the_frames_lowered(full):
+    obj = np.zeros((64, 64), bool)
+    obj[8:40, 8:40] = True
+    table = V.pyramid_object_contrast(full, [obj, obj]).assign(region="object")
+    fig = V.plot_contrast_frames(table)
+    rows = table[(table.level == 1) & (table.pyramid == "G")]
+    fell = int((rows["contrast after"] < rows["contrast before"]).sum())
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == [f"object: lowered in {fell} of 2 frames"]
+    with pytest.raises(ValueError, match="no rows at level 9"):
+        V.plot_contrast_frames(table, level=9)

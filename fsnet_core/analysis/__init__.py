@@ -8,16 +8,23 @@ model). They may use the model, data and training layers, never the course layer
 """
 
 from .attention import (
+    CONTRAST_COLUMNS,
     EXCHANGE_PANELS,
     INERT_GATE_DISTANCE,
     attention_table,
     attention_vectors,
+    cell_weights,
+    contrast_summary,
+    energy_change,
     exchange_maps,
     gate_movement,
     gate_spread,
+    inside_outside,
+    object_contrast,
     pyramid_energy,
     pyramid_object_contrast,
     selective_channels,
+    typical_sample,
 )
 from .attribution import (
     DEFAULT_REGIONS,
@@ -48,6 +55,7 @@ from .hazards import (
 )
 
 __all__ = [
+    "CONTRAST_COLUMNS",
     "CueAttribution",
     "CueResponse",
     "DEFAULT_REGIONS",
@@ -62,15 +70,20 @@ __all__ = [
     "attention_table",
     "attention_vectors",
     "attribute",
+    "cell_weights",
+    "contrast_summary",
     "cue_contributions",
     "cue_response",
     "default_baselines",
     "degrade",
+    "energy_change",
     "exchange_maps",
     "gate_movement",
     "gate_spread",
+    "inside_outside",
     "integrated_gradients",
     "layer_gradcam",
+    "object_contrast",
     "occlusion",
     "predicted_region",
     "pyramid_energy",
@@ -79,4 +92,5 @@ __all__ = [
     "selective_channels",
     "stage_layer",
     "summarise_cues",
+    "typical_sample",
 ]

@@ -12,7 +12,7 @@ function takes ``sample`` to pick one item of the batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -110,16 +110,30 @@ def selective_channels(trace: FSNetTrace, stage: int, count: int = 4, sample: in
     return [int(c) for c in dict.fromkeys(picks)][:count]
 
 
-def pyramid_energy(trace: FSNetTrace, sample: int = 0) -> dict[str, list[np.ndarray]]:
-    """Mean absolute activation over channels of each pyramid level, before and after the BPMs.
+def _bpm_span(trace: FSNetTrace, step: int | None) -> tuple[int, int]:
+    """The indices into ``trace.pyramids`` around BPM ``step`` (1-based), or the whole stack."""
+    if not trace.pyramids:
+        raise ValueError("the trace has no pyramids (run forward_with_intermediates)")
+    last = len(trace.pyramids) - 1
+    if step is None:
+        return 0, last
+    if not 1 <= step <= last:
+        raise ValueError(f"the model has BPMs 1-{last}, got step {step}")
+    return step - 1, step
+
+
+def pyramid_energy(
+    trace: FSNetTrace, sample: int = 0, step: int | None = None
+) -> dict[str, list[np.ndarray]]:
+    """Mean absolute activation over channels of each pyramid level, before and after BPMs.
 
     Keys: ``F before``, ``F after`` (fused pyramid), ``G before``, ``G after``
     (motion pyramid); each a list of four ``h x w`` maps, finest level first.
-    With no BPM (``num_bpm=0``) "after" equals "before".
+    ``step=None`` spans the whole stack (the allocator's output, then the last
+    BPM's); ``step=n`` spans BPM n alone (1-based). With no BPM (``num_bpm=0``)
+    "after" equals "before".
     """
-    if not trace.pyramids:
-        raise ValueError("the trace has no pyramids (run forward_with_intermediates)")
-    first, last = trace.pyramids[0], trace.pyramids[-1]
+    first, last = (trace.pyramids[i] for i in _bpm_span(trace, step))
     out = {}
     for key, levels in (
         ("F before", first[0]),
@@ -129,6 +143,21 @@ def pyramid_energy(trace: FSNetTrace, sample: int = 0) -> dict[str, list[np.ndar
     ):
         out[key] = [_np(level[sample].abs().mean(0)) for level in levels]
     return out
+
+
+def energy_change(
+    trace: FSNetTrace, sample: int = 0, step: int | None = None
+) -> dict[str, list[np.ndarray]]:
+    """What BPM ``step`` (``None``: the whole stack) changed: after minus before energy.
+
+    Keys ``F`` and ``G``, each four ``h x w`` maps (see :func:`pyramid_energy`):
+    positive where the BPMs strengthened a place, negative where they damped it.
+    """
+    energy = pyramid_energy(trace, sample, step)
+    return {
+        p: [a - b for a, b in zip(energy[f"{p} after"], energy[f"{p} before"], strict=True)]
+        for p in ("F", "G")
+    }
 
 
 def gate_spread(trace: FSNetTrace) -> pd.DataFrame:
@@ -203,45 +232,163 @@ def gate_movement(trace: FSNetTrace) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("stage")
 
 
-def pyramid_object_contrast(trace: FSNetTrace, mask: np.ndarray, sample: int = 0) -> pd.DataFrame:
-    """How much brighter each pyramid level is on the object than off it, before and after.
+def cell_weights(mask: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """The share of each cell of an ``h x w`` map that ``mask`` (at the input size) covers.
 
-    One row per (pyramid, level): the mean of :func:`pyramid_energy` inside
-    ``mask`` (the object, at the input size, shrunk to the level's cells by
-    area) divided by its mean outside, before and after the BPMs (NaN where the
-    object covers no cell or all). A ratio that grows means the BPMs concentrated
-    that pyramid on the object.
+    Shares, not a thresholded mask, so that an object smaller than a cell of a
+    coarse level still counts where it is (area averaging, as the map itself pools).
     """
     import cv2
 
-    energy = pyramid_energy(trace, sample)
+    h, w = shape[-2:]
+    return cv2.resize(np.asarray(mask, np.float32), (w, h), interpolation=cv2.INTER_AREA)
+
+
+def inside_outside(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Means of ``values`` inside and outside a region given as cell ``weights`` in [0, 1];
+    NaN for a side the region leaves empty."""
+    inside, outside = float(weights.sum()), float((1.0 - weights).sum())
+    on = float((values * weights).sum()) / inside if inside > 1e-6 else np.nan
+    off = float((values * (1.0 - weights)).sum()) / outside if outside > 1e-6 else np.nan
+    return on, off
+
+
+def object_contrast(energy: np.ndarray, weights: np.ndarray) -> float:
+    """(inside - outside) / (inside + outside) of an energy map: +1 when all of it is on the
+    region, 0 when it does not prefer it, negative when it avoids it. The ratio ignores the
+    map's scale, so a BPM that only amplifies everything alike leaves it unchanged."""
+    on, off = inside_outside(energy, weights)
+    total = on + off
+    return (on - off) / total if total > 0 else np.nan
+
+
+def _input_masks(trace: FSNetTrace, masks: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """One mask per sample of the trace's batch, each at the input size, or ValueError."""
+    size = tuple(trace.appearance_logits.shape[-2:])
+    batch = trace.appearance_logits.shape[0]
+    single = isinstance(masks, np.ndarray) and masks.ndim == 2
+    listed = [masks] if single else [np.asarray(m) for m in masks]
+    if len(listed) != batch:
+        raise ValueError(f"{len(listed)} mask(s) for a batch of {batch} sample(s)")
+    for i, m in enumerate(listed):
+        if m.shape != size:
+            raise ValueError(
+                f"mask {i} is {'x'.join(map(str, m.shape))}, the input {size[0]}x{size[1]}"
+            )
+    return listed
+
+
+CONTRAST_COLUMNS = (
+    "sample",
+    "pyramid",
+    "level",
+    "cells",
+    "BPM",
+    "contrast before",
+    "contrast after",
+    "change on",
+    "change off",
+)
+"""The columns of :func:`pyramid_object_contrast`."""
+
+
+def pyramid_object_contrast(
+    trace: FSNetTrace, masks: np.ndarray | Sequence[np.ndarray], per_step: bool = True
+) -> pd.DataFrame:
+    """How much more each pyramid level responds on a region than off it, around each BPM.
+
+    ``masks``: one ``H x W`` mask per sample of the batch (the object, or any other
+    region such as a moving distractor), at the input size; a single mask for a batch
+    of one. One row per (sample, pyramid, level, BPM step): :func:`object_contrast` of
+    the level's :func:`pyramid_energy` before and after the step, and the step's
+    :func:`energy_change` averaged on and off the region (``change on``, ``change off``).
+    ``per_step=True`` gives each BPM's own rows (``BPM`` = ``"1"``, ``"2"``, ...; none
+    when the model has no BPM); ``per_step=False`` one span over the whole stack
+    (``BPM`` = ``"1-N"``, or ``"1"`` for one BPM, ``"none"`` for none). Contrasts rise
+    where a step concentrated a pyramid on the region; NaN where the region covers no
+    cell's worth of the level, or all of it.
+    """
+    listed = _input_masks(trace, masks)
+    n_bpm = len(trace.pyramids) - 1 if trace.pyramids else 0
+    if per_step:
+        steps: list[tuple[int | None, str]] = [(n, str(n)) for n in range(1, n_bpm + 1)]
+    else:
+        steps = [(None, "none" if n_bpm == 0 else "1" if n_bpm == 1 else f"1-{n_bpm}")]
     rows = []
-    for pyramid in ("F", "G"):
-        for level, (before, after) in enumerate(
-            zip(energy[f"{pyramid} before"], energy[f"{pyramid} after"], strict=True)
-        ):
-            h, w = before.shape
-            inside = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
-            inside = inside >= 0.5
-            ratio = [np.nan, np.nan]  # the object covers no cell, or every cell: no contrast
-            if inside.any() and not inside.all():
-                ratio = [
-                    float(e[inside].mean() / max(e[~inside].mean(), 1e-12)) for e in (before, after)
-                ]
-            row = {"pyramid": pyramid, "level": level + 1, "cells": f"{h}x{w}"}
-            rows.append(row | {"on/off object before": ratio[0], "on/off object after": ratio[1]})
-    return pd.DataFrame(rows)
+    for sample, mask in enumerate(listed):
+        for step, name in steps:
+            energy = pyramid_energy(trace, sample, step)
+            change = energy_change(trace, sample, step)
+            for pyramid in ("F", "G"):
+                for level, before in enumerate(energy[f"{pyramid} before"]):
+                    weights = cell_weights(mask, before.shape)
+                    on, off = inside_outside(change[pyramid][level], weights)
+                    after = energy[f"{pyramid} after"][level]
+                    rows.append(
+                        {
+                            "sample": sample,
+                            "pyramid": pyramid,
+                            "level": level + 1,
+                            "cells": f"{before.shape[0]}x{before.shape[1]}",
+                            "BPM": name,
+                            "contrast before": object_contrast(before, weights),
+                            "contrast after": object_contrast(after, weights),
+                            "change on": on,
+                            "change off": off,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+
+
+def contrast_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`pyramid_object_contrast` table over its samples, per (pyramid, level, BPM),
+    and per ``region`` first when the table has that column (several regions' tables
+    concatenated): ``frames`` counted (NaN rows left out), the mean ``contrast before``
+    and ``after``, ``rose`` (how many frames' contrast rose), the ``median change`` of
+    a frame's contrast (after minus before: what a typical frame saw, where a few frames
+    can move the mean) and the mean ``change on`` and ``off`` of the energy."""
+    keys = [k for k in ("region",) if k in table.columns] + ["pyramid", "level", "BPM"]
+    valid = table.dropna(subset=["contrast before", "contrast after"])
+    moved = valid["contrast after"] - valid["contrast before"]
+    grouped = valid.assign(rose=moved > 0, moved=moved).groupby(keys, sort=False)
+    return grouped.agg(
+        frames=("sample", "size"),
+        before=("contrast before", "mean"),
+        after=("contrast after", "mean"),
+        rose=("rose", "sum"),
+        median_change=("moved", "median"),
+        change_on=("change on", "mean"),
+        change_off=("change off", "mean"),
+    ).rename(columns=lambda c: c.replace("_", " "))
+
+
+def typical_sample(table: pd.DataFrame) -> int:
+    """The sample whose contrast change (after minus before) is the median of ``table``'s
+    rows: a typical frame to draw, not the one where the BPMs did most. Pass the rows of
+    one region, pyramid, level and BPM span."""
+    valid = table.dropna(subset=["contrast before", "contrast after"])
+    if valid.empty:
+        raise ValueError("no rows with a contrast to choose a typical sample from")
+    moved = (valid["contrast after"] - valid["contrast before"]).to_numpy()
+    return int(valid["sample"].to_numpy()[np.argmin(np.abs(moved - np.median(moved)))])
 
 
 __all__ = [
+    "CONTRAST_COLUMNS",
     "EXCHANGE_PANELS",
     "INERT_GATE_DISTANCE",
     "attention_table",
     "attention_vectors",
+    "cell_weights",
+    "contrast_summary",
+    "energy_change",
     "exchange_maps",
     "gate_movement",
     "gate_spread",
+    "inside_outside",
+    "object_contrast",
     "pyramid_energy",
     "pyramid_object_contrast",
     "selective_channels",
+    "typical_sample",
 ]

@@ -38,6 +38,12 @@ TABLE_TITLES = {
 }
 NEEDED = ("variant", "seed", "final_J", "final_F", "S", "MAE")
 METRICS = ("final_J", "best_J", "final_F", "S", "MAE", "look-alike", "mover")
+TRAPS: dict[str, str] = {
+    "look-alike": "static look-alikes of the target (they fool appearance)",
+    "mover": "moving background-coloured objects (they fool motion)",
+}
+"""The two traps of the synthetic clips, by their column in the table: the share of the
+trap's pixels a variant calls target (``fsnet_core.analysis.hazards.region_hit_rates``)."""
 
 
 def results_path() -> Path:
@@ -112,12 +118,55 @@ LESSONS: dict[str, list[tuple[str, str]]] = {
     "rcam": [("rcam", "vanilla"), ("full", "bpm")],
     "directions": [(v, "full") for v in TABLES["5"][:-1]],
     "bpm": [("full", "rcam"), ("bpm2", "rcam"), ("full", "bpm2"), ("bpm", "vanilla")],
+    # The traps (metric "look-alike" or "mover"): one cue alone falls for its trap, and the
+    # BPMs (with or without RCAM) let fewer movers through; then which BPM direction does.
+    "look-alikes": [("appearance", "full")],
+    "movers": [("motion", "full"), ("vanilla", "bpm"), ("rcam", "full")],
+    "mover directions": [("a2m_enrich", "a2m_purify"), ("m2a_enrich", "m2a_purify")],
 }
 
 
 def lessons(results: pd.DataFrame, which: str, metric: str = "final_J") -> list[Comparison]:
     """The comparisons of one lesson (a key of :data:`LESSONS`) on ``metric``."""
     return [compare(results, a, b, metric) for a, b in LESSONS[which]]
+
+
+def beside_paper(
+    results: pd.DataFrame, reference: str = "full", variants: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Ours (S over seeds) beside the paper's DAVIS-2016 S-alpha, each against ``reference``.
+
+    One row per variant (``variants``, default all but ``reference``): ``paper name``,
+    ``seeds``, ``ours`` (mean S), ``paper``, ``ours - ref`` and ``paper - ref`` (the
+    difference from the reference in each), ``same side`` (both differences have the
+    same sign, i.e. the two agree on which of the pair scores higher) and ``verdict``
+    (:func:`compare` on S: ``exceeds``, ``within`` or ``no verdict``); ``same side`` is
+    ``None`` for a variant not run yet. Absolute levels
+    are not comparable (synthetic clips against DAVIS-2016); the orderings are.
+    """
+    s_alpha = paper_s_alpha()
+    names = list(variants) if variants is not None else [v for v in VARIANTS if v != reference]
+    rows = []
+    for variant in names:
+        c = compare(results, variant, reference, "S")
+        paper_gap = s_alpha[variant] - s_alpha[reference]
+        verdict = "no verdict" if not c.measured else "exceeds" if c.exceeds_noise else "within"
+        rows.append(
+            {
+                "variant": variant,
+                "paper name": VARIANTS[variant].label,
+                "seeds": c.n_a,
+                "ours": c.mean_a,
+                "paper": s_alpha[variant],
+                "ours - ref": c.difference,
+                "paper - ref": paper_gap,
+                "same side": None
+                if np.isnan(c.difference)
+                else bool(np.sign(c.difference) == np.sign(paper_gap)),
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows).set_index("variant")
 
 
 def seeds_per_variant(results: pd.DataFrame) -> pd.Series:
@@ -216,6 +265,8 @@ def plot_ablations(
 __all__ = [
     "LESSONS",
     "TABLES",
+    "TRAPS",
+    "beside_paper",
     "compare",
     "lessons",
     "load_results",

@@ -87,6 +87,23 @@ def check_less(a: float, b: float, what: str, *, margin: float = 0.0, digits: in
     claim(a < b - margin, text, otherwise=f"difference {a - b:+.{digits}f}")
 
 
+def check_order(a: float, b: float, what: str, *, digits: int = 3) -> str:
+    """Claim whichever of ``a > b`` and ``a < b`` holds; return ``">"`` or ``"<"``.
+
+    For a sentence that states a measured direction either way ("rose" or "fell"):
+    the direction is read from the values, and the claim fails only where there is
+    no direction to state (the values are equal, or one is missing).
+    """
+    if a > b:
+        check_greater(a, b, what, digits=digits)
+        return ">"
+    if a < b:
+        check_less(a, b, what, digits=digits)
+        return "<"
+    _fail(f"claim does not hold: {what}: {a:.{digits}f} and {b:.{digits}f} have no order")
+    return "="
+
+
 def check_between(value: float, low: float, high: float, what: str, *, digits: int = 3) -> None:
     """Claim ``low <= value <= high``."""
     text = f"{what}: {value:.{digits}f} lies in [{low:.{digits}f}, {high:.{digits}f}]"
@@ -210,6 +227,7 @@ __all__ = [
     "check_between",
     "check_greater",
     "check_less",
+    "check_order",
     "check_share",
     "claim",
     "compare_seeds",

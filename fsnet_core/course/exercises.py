@@ -7,7 +7,8 @@ the reference solution in its place. :func:`check_reimplementation` makes
 the message say which of the two was checked: "your my_rcam equals ..." only
 when the student's code produced every result, "the reference solution
 equals ..." (and why) otherwise, so a notebook never congratulates a student
-for code that did not run.
+for code that did not run. :func:`check_bpm_step` is the same check for 03's
+``my_bpm_level`` (one BPM level, Eq. 5-6), naming the pyramid (F or G) that differs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
+
+Pyramid = list[torch.Tensor]
+
+
+class ExerciseMismatch(AssertionError):
+    """The checked code's result differs from what the package computes."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,16 @@ def check_reimplementation(
     *,
     name: str,
     against: str,
+    parts: Sequence[str] = (),
 ) -> Reimplementation:
     """Compare ``yours(*args)`` with ``expected`` for every ``(args, expected)`` in ``cases``.
 
     Where ``yours`` returns ``None`` for any case (the exercise left unfinished),
     ``reference`` runs on every case instead. Results are compared with
     ``torch.testing.assert_close``; a mismatch raises ``AssertionError`` naming
-    whose code differs. On success the verdict is printed ("✓ ...") and returned.
+    whose code differs (:class:`ExerciseMismatch`); where the results are tuples, ``parts``
+    names their elements so the message says which one. On success the verdict is
+    printed ("✓ ...") and returned.
     ``against`` names what is compared with, e.g. ``"model.rcam[1] on (6, 64, 16, 16)
     features"``.
     """
@@ -71,14 +82,54 @@ def check_reimplementation(
             results = [reference(*args) for args, _ in cases]
     outcome = Reimplementation(name, written, against, len(cases))
     for i, (result, (_, expected)) in enumerate(zip(results, cases, strict=True)):
-        try:
-            torch.testing.assert_close(result, expected)
-        except AssertionError as error:
-            where = f" (case {i + 1} of {len(cases)})" if len(cases) > 1 else ""
-            message = f"{outcome.whose} differs from {against}{where}: {error}"
-            raise AssertionError(message) from None
+        named = (
+            list(zip(parts, result, expected, strict=True)) if parts else [("", result, expected)]
+        )
+        for part, got, want in named:
+            try:
+                torch.testing.assert_close(got, want)
+            except AssertionError as error:
+                where = f" (case {i + 1} of {len(cases)})" if len(cases) > 1 else ""
+                inside = f" in {part}" if part else ""
+                message = f"{outcome.whose} differs from {against}{where}{inside}: {error}"
+                raise ExerciseMismatch(message) from None
     print(f"✓ {outcome.sentence}")
     return outcome
 
 
-__all__ = ["Reimplementation", "check_reimplementation"]
+BPMStep = Callable[[nn.Module, Pyramid, Pyramid, int], "tuple[torch.Tensor, torch.Tensor] | None"]
+
+
+def check_bpm_step(
+    bpm: nn.Module,
+    fused: Pyramid,
+    motion: Pyramid,
+    yours: BPMStep,
+    reference: BPMStep,
+    levels: Sequence[int] | None = None,
+    what: str = "the model's BPM",
+) -> Reimplementation:
+    """Check one BPM level written by hand (Eq. 5-6) against ``bpm(fused, motion)``.
+
+    ``yours(bpm, fused, motion, k)`` returns the new ``(F_k, G_k)`` at level index ``k``
+    (0 = finest), or ``None`` while unwritten; ``levels``: the indices checked (default
+    all). The verdict says whose code ran and, on a mismatch, in which pyramid.
+    """
+    levels = list(range(len(fused))) if levels is None else list(levels)
+    if not levels:
+        raise ValueError("no levels to check")
+    with torch.no_grad():
+        new_fused, new_motion = bpm(fused, motion)
+    cases = [((bpm, fused, motion, k), (new_fused[k], new_motion[k])) for k in levels]
+    shown = ", ".join(str(k) for k in levels)
+    return check_reimplementation(
+        yours,
+        reference,
+        cases,
+        name=getattr(yours, "__name__", "your function"),
+        against=f"{what} at level index {shown} (0 = finest)",
+        parts=("F", "G"),
+    )
+
+
+__all__ = ["ExerciseMismatch", "Reimplementation", "check_bpm_step", "check_reimplementation"]

@@ -38,6 +38,19 @@ BPM_ARROWS = {
 
 _SCORES = ["davis_s_alpha", "davis_mae", "mcl_s_alpha", "mcl_mae"]
 
+TRAINING: dict[str, object] = {
+    "gpu": "NVIDIA RTX TITAN",
+    "stages": 3,
+    "epochs": 20,
+    "batch": 8,
+    "last_stage_hours": 4,
+}
+"""How the paper trained FSNet (its Sections 3.6 and 4.1): three stages (appearance on
+DUTS, motion on flow maps, then both end to end on DAVIS-2016 and FBMS), batch 8, 20
+epochs, on an RTX TITAN; the last stage takes about 4 hours, the others' times are not
+given (the authors' code trains on two GPUs). Each ablation row is one trained model:
+the tables give no spread over seeds."""
+
 
 def table3_components() -> pd.DataFrame:
     """Table 3: which components matter (S_alpha / MAE, DAVIS-2016 and MCL).
@@ -137,6 +150,7 @@ __all__ = [
     "BPM_ARROWS",
     "CITATION",
     "RCAM_ARROWS",
+    "TRAINING",
     "fig2_num_bpm_jf",
     "readme_davis16_uvos",
     "table1_fsnet",

@@ -3,14 +3,23 @@
 ``figures`` (:func:`save_figure` into one folder, found by name), ``panels``
 (overlays, outlines, rows and tiles of images, the flow colour wheel),
 ``attention`` (RCAM gates and BPM pyramids), ``attribution`` (which cue drives
-a decision), ``predictions`` (maps beside ground truth).
+a decision), ``predictions`` (maps beside ground truth), ``ablations`` (the
+ablation table: ours beside the paper on S-alpha, the traps' hit rates).
 """
 
+from .ablations import (
+    LIVE,
+    OURS,
+    PAPER,
+    plot_s_beside_paper,
+    plot_trap_hits,
+)
 from .attention import (
     EXCHANGE_PANELS,
     GATE_COLOURS,
     MIN_CELLS,
     PANEL_TITLES,
+    REGION_STYLES,
     attention_table,
     attention_vectors,
     check_readable,
@@ -19,6 +28,8 @@ from .attention import (
     gate_spread,
     plot_attention_modes,
     plot_attention_vectors,
+    plot_bpm_change,
+    plot_contrast_frames,
     plot_exchange,
     plot_pyramids,
     pyramid_energy,
@@ -44,6 +55,7 @@ from .panels import (
     BLUE,
     GREEN,
     RED,
+    as_mpl,
     compare_overlay,
     draw_contours,
     flow_wheel,
@@ -65,11 +77,16 @@ __all__ = [
     "FIGURES_ENV",
     "GATE_COLOURS",
     "GREEN",
+    "LIVE",
     "MIN_CELLS",
+    "OURS",
+    "PAPER",
     "PANEL_TITLES",
     "RED",
     "REGION_COLOURS",
+    "REGION_STYLES",
     "SHORT_NAMES",
+    "as_mpl",
     "attention_table",
     "attention_vectors",
     "check_readable",
@@ -85,11 +102,15 @@ __all__ = [
     "overlay",
     "plot_attention_modes",
     "plot_attention_vectors",
+    "plot_bpm_change",
+    "plot_contrast_frames",
     "plot_cue_attribution",
     "plot_cue_summary",
     "plot_exchange",
     "plot_predictions",
     "plot_pyramids",
+    "plot_s_beside_paper",
+    "plot_trap_hits",
     "png_bytes",
     "pyramid_energy",
     "pyramid_object_contrast",

@@ -10,7 +10,10 @@ tabled in :mod:`fsnet_core.model.rcam`). These plots show the gates
 channels before and after the gating (:func:`plot_exchange`, built on
 :func:`~fsnet_core.analysis.attention.exchange_maps`, which the RCAM explorer
 widget shows too), and the two pyramids before and after the stack of BPMs
-(:func:`plot_pyramids`). The numbers behind them are read off the trace by
+(:func:`plot_pyramids`), and what one BPM step (or the stack) changed at one
+level, beside the frame and flow, with the regions outlined
+(:func:`plot_bpm_change`; :func:`plot_contrast_frames` the same over many
+frames). The numbers behind them are read off the trace by
 :mod:`fsnet_core.analysis.attention` (re-exported here).
 
 Traces come from ``model.forward_with_intermediates(image, flow)``; every
@@ -28,14 +31,19 @@ from ...analysis.attention import (
     EXCHANGE_PANELS,
     attention_table,
     attention_vectors,
+    cell_weights,
+    energy_change,
     exchange_maps,
     gate_spread,
+    inside_outside,
+    object_contrast,
     pyramid_energy,
     pyramid_object_contrast,
     selective_channels,
 )
 from ...model import FSNetTrace
 from ...model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
+from .panels import BLUE, GREEN, RED, as_mpl
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -297,11 +305,186 @@ def plot_pyramids(
     return fig
 
 
+REGION_STYLES: tuple[tuple[tuple[int, int, int], str], ...] = (
+    (GREEN, "-"),
+    (BLUE, "--"),
+    (RED, ":"),
+)
+"""Outline colour and line style of the first, second and third region a BPM figure marks
+(the object first, drawn like the true mask's outline in every overlay)."""
+
+
+def _outline(ax, mask: np.ndarray, style: int) -> None:
+    """The outline of an input-size mask on an axis drawn in input pixel coordinates."""
+    colour, line = REGION_STYLES[style]
+    h, w = mask.shape
+    ax.contour(
+        np.arange(w) + 0.5,
+        np.arange(h) + 0.5,
+        np.asarray(mask, np.float32),
+        levels=[0.5],
+        colors=[as_mpl(colour)],
+        linestyles=line,
+        linewidths=1.6,
+    )
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    return "n/a" if np.isnan(value) else f"{value:+.{digits}f}"
+
+
+def _bpm_span_name(trace: FSNetTrace, step: int | None) -> str:
+    n_bpm = len(trace.pyramids) - 1
+    if step is not None:
+        return f"BPM {step} of {n_bpm}"
+    return "the one BPM" if n_bpm == 1 else f"the stack of {n_bpm} BPMs"
+
+
+def plot_bpm_change(
+    trace: FSNetTrace,
+    regions: Mapping[str, np.ndarray],
+    frame: np.ndarray,
+    flow: np.ndarray | None = None,
+    level: int = 0,
+    sample: int = 0,
+    step: int | None = None,
+    title: str | None = None,
+    min_cells: int = MIN_CELLS,
+) -> Figure:
+    """What a BPM step (``step=None``: the whole stack) did to both pyramids at one level.
+
+    Rows: the fused pyramid F beside the frame, the motion pyramid G beside the flow
+    image (the frame again without ``flow``). Columns: the input, the level's energy
+    before and after (one grey scale for all four maps, its bar below them), and after
+    minus before (a diverging scale centred on zero, one bar per row: F's changes are
+    often ten times G's). ``regions`` (name -> mask at the input size, the object
+    first; up to three; a region without a pixel in this frame is left out) are
+    outlined in every panel. The titles give each region's
+    :func:`~fsnet_core.analysis.attention.object_contrast` before and after, and the
+    mean change inside it and outside all of them ("rest"). A level under
+    ``min_cells`` cells a side is refused.
+    """
+    import matplotlib.pyplot as plt
+
+    masks = {name: np.asarray(m, bool) for name, m in regions.items() if np.any(m)}
+    if not masks or len(masks) > len(REGION_STYLES):
+        raise ValueError(f"mark 1 to {len(REGION_STYLES)} regions present in the frame")
+    energy = pyramid_energy(trace, sample, step)
+    change = energy_change(trace, sample, step)
+    if not 0 <= level < len(energy["F before"]):
+        raise ValueError(f"the pyramids have levels 0-{len(energy['F before']) - 1}, got {level}")
+    shape = energy["F before"][level].shape
+    check_readable(shape, f"pyramid level {level + 1}", min_cells)
+    weights = {name: cell_weights(m, shape) for name, m in masks.items()}
+    rest = 1.0 - cell_weights(np.any(list(masks.values()), axis=0), shape)
+    h, w = next(iter(masks.values())).shape
+    extent = (0, w, h, 0)
+    vmax = max(float(energy[f"{p} {t}"][level].max()) for p in "FG" for t in ("before", "after"))
+
+    def listed(values: Mapping[str, float], digits: int = 2) -> str:
+        parts = [f"{name} {_signed(v, digits)}" for name, v in values.items()]
+        return "\n".join(", ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
+
+    fig, axes = plt.subplots(2, 4, figsize=(12.5, 7.4), layout="constrained")
+    inputs = {"F": ("frame", frame), "G": ("frame", frame) if flow is None else ("flow", flow)}
+    for r, (key, name) in enumerate((("F", "fused F"), ("G", "motion G"))):
+        picture_name, picture = inputs[key]
+        axes[r, 0].imshow(picture, extent=extent)
+        axes[r, 0].set_title(f"{picture_name} (input, {h}x{w} px)", fontsize=9)
+        axes[r, 0].set_ylabel(name, fontsize=11)
+        for col, when in ((1, "before"), (2, "after")):
+            image = energy[f"{key} {when}"][level]
+            shown = axes[r, col].imshow(image, cmap="gray", vmin=0, vmax=vmax, extent=extent)
+            contrast = {n: object_contrast(image, wt) for n, wt in weights.items()}
+            axes[r, col].set_title(f"{name} {when}; contrast:\n{listed(contrast)}", fontsize=9)
+        delta = change[key][level]
+        reach = float(np.abs(delta).max()) or 1.0
+        moved = axes[r, 3].imshow(delta, cmap="PuOr_r", vmin=-reach, vmax=reach, extent=extent)
+        means = {n: inside_outside(delta, wt)[0] for n, wt in weights.items()}
+        means["rest"] = inside_outside(delta, rest)[0]
+        axes[r, 3].set_title(f"after - before; mean change:\n{listed(means, 3)}", fontsize=9)
+        bar = fig.colorbar(moved, ax=axes[r, 3], fraction=0.08, pad=0.03)
+        bar.set_label(f"change of {key}'s energy", fontsize=9)
+        bar.ax.tick_params(labelsize=8)
+        for ax in axes[r]:
+            for style, mask in enumerate(masks.values()):
+                _outline(ax, mask, style)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    bar = fig.colorbar(
+        shown, ax=axes[:, 1:3], location="bottom", fraction=0.05, pad=0.02, aspect=40
+    )
+    bar.set_label("energy: mean |activation| over the level's channels", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    handles = [
+        plt.Line2D([], [], color=as_mpl(REGION_STYLES[i][0]), ls=REGION_STYLES[i][1], lw=1.6)
+        for i in range(len(masks))
+    ]
+    fig.legend(
+        handles, [f"{n} (outline)" for n in masks], loc="outside lower left",
+        ncol=len(masks), fontsize=9, frameon=False,
+    )  # fmt: skip
+    cells = f"level {level + 1} ({shape[0]}x{shape[1]} cells)"
+    headline = title or f"What {_bpm_span_name(trace, step)} changed at {cells}"
+    fig.suptitle(
+        f"{headline}\ncontrast = (inside - outside) / (inside + outside) of the energy",
+        fontsize=11,
+    )
+    return fig
+
+
+def plot_contrast_frames(
+    table, level: int = 1, pyramids: Sequence[str] = ("F", "G"), title: str | None = None
+) -> Figure:
+    """Every frame's contrast before (x) and after (y) the BPMs, one panel per pyramid.
+
+    ``table``: :func:`~fsnet_core.analysis.attention.pyramid_object_contrast` rows with a
+    ``region`` column (the tables of several regions concatenated, the object first),
+    one BPM span each. Points under the diagonal are frames where the BPMs lowered that
+    pyramid's contrast on that region; the legends count them.
+    """
+    import matplotlib.pyplot as plt
+
+    part = table[table.level == level].dropna(subset=["contrast before", "contrast after"])
+    if part.empty:
+        raise ValueError(f"no rows at level {level} with a contrast")
+    both = part[["contrast before", "contrast after"]].to_numpy()
+    pad = 0.05 * (float(both.max() - both.min()) or 1.0)
+    limits = (float(both.min()) - pad, float(both.max()) + pad)
+    fig, axes = plt.subplots(
+        1, len(pyramids), figsize=(4.6 * len(pyramids), 4.9), squeeze=False, layout="constrained"
+    )
+    regions = list(dict.fromkeys(part.region))
+    for ax, pyramid in zip(axes[0], pyramids, strict=True):
+        ax.plot(limits, limits, color="grey", lw=0.8, ls=":")
+        for style, region in enumerate(regions):
+            rows = part[(part.pyramid == pyramid) & (part.region == region)]
+            fell = int((rows["contrast after"] < rows["contrast before"]).sum())
+            ax.scatter(
+                rows["contrast before"], rows["contrast after"], s=20, alpha=0.8,
+                color=as_mpl(REGION_STYLES[style][0]),
+                label=f"{region}: lowered in {fell} of {len(rows)} frames",
+            )  # fmt: skip
+        ax.set(xlim=limits, ylim=limits, aspect="equal")
+        ax.set_xlabel(f"{pyramid}'s contrast before the BPM(s)", fontsize=9)
+        ax.set_ylabel(f"{pyramid}'s contrast after", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=8, loc="upper left")
+        name = "fused F" if pyramid == "F" else "motion G" if pyramid == "G" else pyramid
+        ax.set_title(f"{name}, level {level}: one dot per frame and region", fontsize=9)
+    fig.suptitle(
+        title or "Contrast on each region before and after (under the diagonal: lowered)",
+        fontsize=10,
+    )
+    return fig
+
+
 __all__ = [
     "EXCHANGE_PANELS",
     "GATE_COLOURS",
     "MIN_CELLS",
     "PANEL_TITLES",
+    "REGION_STYLES",
     "attention_table",
     "attention_vectors",
     "check_readable",
@@ -310,6 +493,8 @@ __all__ = [
     "gate_spread",
     "plot_attention_modes",
     "plot_attention_vectors",
+    "plot_bpm_change",
+    "plot_contrast_frames",
     "plot_exchange",
     "plot_pyramids",
     "pyramid_energy",

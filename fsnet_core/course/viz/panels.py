@@ -23,6 +23,11 @@ GREEN = (40, 200, 80)
 BLUE = (40, 110, 240)
 
 
+def as_mpl(colour: tuple[int, int, int]) -> tuple[float, float, float]:
+    """A named 0-255 colour (``RED``, ``GREEN``, ``BLUE``) as matplotlib's 0-1 RGB."""
+    return tuple(c / 255.0 for c in colour)  # type: ignore[return-value]
+
+
 def to_rgb(image: np.ndarray) -> np.ndarray:
     """Any frame (grey or RGB, uint8 or float in [0, 1]) as ``H x W x 3`` uint8."""
     image = np.asarray(image)
@@ -247,6 +252,7 @@ __all__ = [
     "BLUE",
     "GREEN",
     "RED",
+    "as_mpl",
     "compare_overlay",
     "draw_contours",
     "flow_wheel",
