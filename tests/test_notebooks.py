@@ -18,7 +18,9 @@ from fsnet_core.course import model_cache
 from fsnet_core.data.synthetic import SyntheticConfig
 from fsnet_core.harness.budgets import timing_table
 from fsnet_core.harness.notebooks import (
+    KERNEL_NAME,
     NOTEBOOK_DIR,
+    REPO_ROOT,
     REPO_URL,
     SETUP_CELL,
     NotebookFailed,
@@ -232,6 +234,32 @@ def test_runner_injects_parameters_and_names_the_failing_cell(tmp_path):
         o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
     )
     assert f"values True 3 {figures.resolve()}" in printed
+
+
+def test_the_runner_always_passes_smoke(tmp_path, monkeypatch):
+    """`make run` (`fsnet run-all`), `--no-smoke` and CI's tests inject SMOKE as True or
+    False, so the notebooks' `SMOKE = None` (choose from the machine's GPU) never decides."""
+    import papermill
+
+    import fsnet_core.harness.notebooks as harness
+
+    injected = []
+    monkeypatch.setattr(
+        papermill, "execute_notebook", lambda *a, parameters, **k: injected.append(parameters)
+    )
+    monkeypatch.setattr(harness, "ensure_kernel", lambda name=KERNEL_NAME: name)
+    out = ["--out", str(tmp_path / "out"), "--figures", str(tmp_path / "figs")]
+    assert cli.main(["run-all", "--only", "00", *out]) == 0
+    assert cli.main(["run-all", "--only", "00", "--no-smoke", *out]) == 0
+    assert [p["SMOKE"] for p in injected] == [True, False]
+    makefile = (REPO_ROOT / "Makefile").read_text()  # make run: run-all, no --no-smoke
+    assert re.search(r"^run: .*\n\t\$\(PY\) -m fsnet_core run-all$", makefile, re.M)
+    for smoke in (None, "False"):
+        with pytest.raises(TypeError, match=f"smoke must be True or False, got {smoke!r}"):
+            execute_notebook(NOTEBOOKS[0], tmp_path, smoke=smoke)
+    with pytest.raises(ValueError, match="pass SMOKE as smoke=True or False"):
+        execute_notebook(NOTEBOOKS[0], tmp_path, parameters={"SMOKE": None})
+    assert len(injected) == 2
 
 
 def test_select_notebooks_by_prefix(tmp_path):
