@@ -70,9 +70,13 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     )
     params = tagged(nb, "parameters")
     assert len(params) == 1, f"{path.name}: {len(params)} cells tagged 'parameters', want one"
-    assert re.search(r"^SMOKE = True\b", nb.cells[params[0]].source, re.M), (
-        f"{path.name}: the parameters cell must set SMOKE = True"
+    assert re.match(r"SMOKE = None\b", nb.cells[params[0]].source), (
+        f"{path.name}: the parameters cell must start with SMOKE = None"
     )
+    choice = nb.cells[params[0] + 1]  # runs after the values papermill injects
+    assert choice.cell_type == "code" and re.search(
+        r"^SMOKE = choose_smoke\(\s*SMOKE,", choice.source, re.M
+    ), f"{path.name}: the cell after the parameters must choose: SMOKE = choose_smoke(SMOKE, ...)"
     setup = [
         i
         for i, c in enumerate(nb.cells)
@@ -196,6 +200,8 @@ def test_notebook_runs_in_smoke_mode_and_writes_figures(path, tmp_path):
     assert all(name.startswith(prefix) for name in written), written
     injected = tagged(executed, "injected-parameters")
     assert injected and "SMOKE = True" in executed.cells[injected[0]].source
+    said = "".join(o.get("text", "") for o in executed.cells[injected[0] + 1].outputs)
+    assert said.startswith("SMOKE on: SMOKE = True was set"), said  # the choice, in one line
 
 
 # ------------------------------------------------------------------ the runner itself
