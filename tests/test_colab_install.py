@@ -114,7 +114,8 @@ def test_notebook_runs_in_colabs_environment(colab_installed, colab_python, note
         done = run([str(colab_python), "-c", _imports(notebook)], env=env, cwd=tmp_path)
         assert done.returncode == 0, f"{notebook.name}: an import fails:\n{done.stderr[-2000:]}"
         return
-    # nbclient is part of Colab's runtime (papermill is not); SMOKE = True is the stored value.
+    # nbclient is part of Colab's runtime (papermill is not). The stored SMOKE = None chooses
+    # SMOKE on: this environment's torch is a CPU build, so no CUDA GPU is found.
     script = textwrap.dedent(f"""
         import nbclient, nbformat
         nb = nbformat.read({str(notebook)!r}, as_version=4)
@@ -126,4 +127,6 @@ def test_notebook_runs_in_colabs_environment(colab_installed, colab_python, note
     assert done.returncode == 0, f"{notebook.name} failed:\n{done.stderr[-3000:]}"
     executed = nbformat.read(tmp_path / notebook.name, as_version=4)
     assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+    printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
+    assert any(t.startswith("SMOKE on: no CUDA GPU was found") for t in printed), printed[:4]
     assert list((tmp_path / "figures").glob("*.png")), f"{notebook.name} wrote no figure"

@@ -18,7 +18,9 @@ from fsnet_core.course import model_cache
 from fsnet_core.data.synthetic import SyntheticConfig
 from fsnet_core.harness.budgets import timing_table
 from fsnet_core.harness.notebooks import (
+    KERNEL_NAME,
     NOTEBOOK_DIR,
+    REPO_ROOT,
     REPO_URL,
     SETUP_CELL,
     NotebookFailed,
@@ -68,9 +70,13 @@ def test_notebook_opens_with_badge_setup_and_one_parameter_cell(path):
     )
     params = tagged(nb, "parameters")
     assert len(params) == 1, f"{path.name}: {len(params)} cells tagged 'parameters', want one"
-    assert re.search(r"^SMOKE = True\b", nb.cells[params[0]].source, re.M), (
-        f"{path.name}: the parameters cell must set SMOKE = True"
+    assert re.match(r"SMOKE = None\b", nb.cells[params[0]].source), (
+        f"{path.name}: the parameters cell must start with SMOKE = None"
     )
+    choice = nb.cells[params[0] + 1]  # runs after the values papermill injects
+    assert choice.cell_type == "code" and re.search(
+        r"^SMOKE = choose_smoke\(\s*SMOKE,", choice.source, re.M
+    ), f"{path.name}: the cell after the parameters must choose: SMOKE = choose_smoke(SMOKE, ...)"
     setup = [
         i
         for i, c in enumerate(nb.cells)
@@ -194,6 +200,8 @@ def test_notebook_runs_in_smoke_mode_and_writes_figures(path, tmp_path):
     assert all(name.startswith(prefix) for name in written), written
     injected = tagged(executed, "injected-parameters")
     assert injected and "SMOKE = True" in executed.cells[injected[0]].source
+    said = "".join(o.get("text", "") for o in executed.cells[injected[0] + 1].outputs)
+    assert said.startswith("SMOKE on: SMOKE = True was set"), said  # the choice, in one line
 
 
 # ------------------------------------------------------------------ the runner itself
@@ -232,6 +240,32 @@ def test_runner_injects_parameters_and_names_the_failing_cell(tmp_path):
         o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
     )
     assert f"values True 3 {figures.resolve()}" in printed
+
+
+def test_the_runner_always_passes_smoke(tmp_path, monkeypatch):
+    """`make run` (`fsnet run-all`), `--no-smoke` and CI's tests inject SMOKE as True or
+    False, so the notebooks' `SMOKE = None` (choose from the machine's GPU) never decides."""
+    import papermill
+
+    import fsnet_core.harness.notebooks as harness
+
+    injected = []
+    monkeypatch.setattr(
+        papermill, "execute_notebook", lambda *a, parameters, **k: injected.append(parameters)
+    )
+    monkeypatch.setattr(harness, "ensure_kernel", lambda name=KERNEL_NAME: name)
+    out = ["--out", str(tmp_path / "out"), "--figures", str(tmp_path / "figs")]
+    assert cli.main(["run-all", "--only", "00", *out]) == 0
+    assert cli.main(["run-all", "--only", "00", "--no-smoke", *out]) == 0
+    assert [p["SMOKE"] for p in injected] == [True, False]
+    makefile = (REPO_ROOT / "Makefile").read_text()  # make run: run-all, no --no-smoke
+    assert re.search(r"^run: .*\n\t\$\(PY\) -m fsnet_core run-all$", makefile, re.M)
+    for smoke in (None, "False"):
+        with pytest.raises(TypeError, match=f"smoke must be True or False, got {smoke!r}"):
+            execute_notebook(NOTEBOOKS[0], tmp_path, smoke=smoke)
+    with pytest.raises(ValueError, match="pass SMOKE as smoke=True or False"):
+        execute_notebook(NOTEBOOKS[0], tmp_path, parameters={"SMOKE": None})
+    assert len(injected) == 2
 
 
 def test_select_notebooks_by_prefix(tmp_path):

@@ -6,7 +6,8 @@ ablation rows and their summaries (``ablation_results``), claims about results
 the finetuning experiment (``finetuning``), notebook 02's broken-cue experiment
 (``degraded_cues``) and the committed tables' reader (``tables``), exported as
 namespaces (their names would clash here), re-implementation checks (``exercises``),
-the forward-pass demo (``demo``), figures (``viz``) and ipywidgets explorers
+the forward-pass demo (``demo``), which version a notebook runs (``smoke``: SMOKE = None
+chosen from the machine), figures (``viz``) and ipywidgets explorers
 (``widgets``). It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
@@ -100,10 +101,19 @@ from .real import (
     predict_samples,
     real_samples,
     real_video,
+    real_video_needs,
     real_video_on,
     skipped_message,
     val_sequences,
     view_root,
+)
+from .smoke import (
+    AUTHORS_CHECKPOINT,
+    DOWNLOAD_ERRORS,
+    choose_smoke,
+    course_download,
+    cuda_gpu,
+    flow_weights,
 )
 
 __all__ = [
@@ -113,11 +123,13 @@ __all__ = [
     "viz",
     "widgets",
     "ALPHA",
+    "AUTHORS_CHECKPOINT",
     "BPM_ARROWS",
     "CITATION",
     "COLAB_INSTALLS",
     "CONFIG_ENV",
     "ClaimFailed",
+    "DOWNLOAD_ERRORS",
     "Comparison",
     "ExerciseMismatch",
     "HOME_ENV",
@@ -148,15 +160,19 @@ __all__ = [
     "check_share",
     "checkout_root",
     "choose_sequences",
+    "choose_smoke",
     "claim",
     "compare",
     "compare_seeds",
     "config_key",
     "config_overrides",
+    "course_download",
+    "cuda_gpu",
     "davis_root",
     "default_flow_method",
     "drawn_pair",
     "fig2_num_bpm_jf",
+    "flow_weights",
     "forward_pass_figure",
     "lab_path",
     "lessons",
@@ -169,6 +185,7 @@ __all__ = [
     "readme_davis16_uvos",
     "real_samples",
     "real_video",
+    "real_video_needs",
     "real_video_on",
     "report",
     "reporting_only",

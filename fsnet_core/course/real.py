@@ -34,7 +34,7 @@ from ..flow import default_method
 from ..io import InputError, davis
 from ..model import FSNet, FSNetWeights, fsnet
 from ..model.inputs import PAPER_SIZE
-from .model_cache import lab_path
+from .smoke import AUTHORS_CHECKPOINT, course_download, flow_weights
 
 PAPER_DEEPEST_CELLS = 11
 """Cells per side of the deepest RCAM stage (and coarsest BPM level) of the paper's model at
@@ -50,6 +50,15 @@ def real_video_on(real_video: bool | None, smoke: bool) -> bool:
     SMOKE runs (CI, ``make run``) are offline and must not download ~2 GB.
     """
     return bool(real_video) if real_video is not None else not smoke
+
+
+def real_video_needs(real_video: bool | None, device: str | torch.device) -> tuple[str, ...]:
+    """What a real-video section downloads on ``device`` when SMOKE is off (the ``needs`` of
+    :func:`~fsnet_core.course.smoke.choose_smoke`): the authors' checkpoint, DAVIS-2016 and
+    the flow's weights (RAFT on a GPU); nothing when ``REAL_VIDEO = False`` turns it off."""
+    if real_video is False:
+        return ()
+    return (AUTHORS_CHECKPOINT, "davis-2016", *flow_weights(default_flow_method(device)))
 
 
 def skipped_message(what: str) -> str:
@@ -78,8 +87,9 @@ def authors_model(device: str | torch.device = "cpu", progress: bool = True) -> 
 
 def davis_root(dest: str | os.PathLike | None = None, progress: bool = True) -> Path:
     """The unpacked DAVIS-2016 under the lab's ``data/`` (or ``dest``), downloaded once."""
-    folder = Path(dest) if dest is not None else lab_path("data")
-    return download("davis-2016", folder, progress=progress)
+    if dest is None:  # where choose_smoke downloaded it up front
+        return course_download("davis-2016", progress=progress)
+    return download("davis-2016", dest, progress=progress)
 
 
 def val_sequences(root: str | os.PathLike) -> list[str]:
@@ -226,6 +236,7 @@ __all__ = [
     "predict_samples",
     "real_samples",
     "real_video",
+    "real_video_needs",
     "real_video_on",
     "skipped_message",
     "val_sequences",

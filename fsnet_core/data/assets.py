@@ -79,9 +79,14 @@ class Asset:
         """The folder the asset goes into: ``dest``, or its default."""
         if dest is not None:
             return Path(dest)
-        if self.kind == "torch-weights" or self.default_dest == HUB_CACHE:
+        if self.in_hub_cache:
             return hub_checkpoint_path(self.filename).parent  # where torchvision looks
         return Path(self.default_dest)
+
+    @property
+    def in_hub_cache(self) -> bool:
+        """Whether its default place is the torch hub cache (weights), not a folder of data."""
+        return self.kind == "torch-weights" or self.default_dest == HUB_CACHE
 
     @property
     def digest(self) -> str | None:

@@ -1,7 +1,9 @@
 """Execute the course notebooks top to bottom, as CI and ``make run`` do.
 
-Each notebook has one cell tagged ``parameters`` (``SMOKE = True`` plus
-sizes); papermill injects the values given here after it, runs every cell
+Each notebook has one cell tagged ``parameters`` (``SMOKE = None`` plus
+sizes); papermill injects the values given here after it, SMOKE always
+(True or False: what CI and ``make run`` run never depends on the machine's
+GPU, which ``SMOKE = None`` would consult), runs every cell
 in a Jupyter kernel of *this* interpreter, and writes the executed copy to
 ``build/notebooks/``. Figures go where :func:`fsnet_core.course.viz.figures_dir`
 says (``$FSNET_FIGURES_DIR`` is passed on to the kernel). The first error
@@ -174,12 +176,19 @@ def execute_notebook(
 ) -> NotebookRun:
     """Run ``notebook`` with ``SMOKE=smoke`` (plus ``parameters``); write the executed copy.
 
+    ``smoke`` must be True or False: it is always injected, so the notebook's own
+    ``SMOKE = None`` (choose from the machine) never decides a run of the harness.
+
     The kernel starts in the notebook's folder with ``$FSNET_FIGURES_DIR`` set
     to ``figures_dir`` when given. ``timeout`` limits each cell (seconds).
     ``kernel`` names another kernel spec (e.g. another Python's, as the Colab
     rehearsal does); by default this interpreter's (:func:`ensure_kernel`).
     Raises :class:`NotebookFailed` on the first error.
     """
+    if not isinstance(smoke, bool):
+        raise TypeError(f"smoke must be True or False, got {smoke!r}")
+    if "SMOKE" in (parameters or {}):
+        raise ValueError("pass SMOKE as smoke=True or False, not in parameters")
     pm = require("papermill", "Running notebooks (fsnet run-all, make run)")
     notebook = Path(notebook)
     if not notebook.is_file():
