@@ -125,10 +125,10 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert f"(x{gate:.2f})" in fig.axes[panels + 1].get_title()
     frame = np.zeros((64, 64, 3), np.uint8)
     fig = V.plot_exchange(full, 1, channels=[1], frame=frame)
-    assert fig.axes[0].get_title() == "input frame (16x16 cells)"
+    assert fig.axes[0].get_title() == "input frame\n(16x16 cells)"
     fig = V.plot_pyramids(full, frame=frame, mask=np.ones((64, 64)))
     titles = [ax.get_title() for ax in fig.axes]
-    assert "level 1 (16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
+    assert "level 1\n(16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
     assert not any("level 2" in t for t in titles)  # 8 x 8 cells at 64 px
     assert "3 coarser level(s) under 16x16 cells not drawn" in fig._suptitle.get_text()
     modes = {

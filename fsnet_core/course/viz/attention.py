@@ -36,12 +36,18 @@ from ...analysis.attention import (
 )
 from ...model import FSNetTrace
 from ...model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
+from .audit import WIDEST
+from .panels import APPEARANCE, MOTION, hex_colour
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-GATE_COLOURS = {MOTION_TO_APPEARANCE.name: "tab:orange", APPEARANCE_TO_MOTION.name: "tab:blue"}
-"""One colour per gate (keyed by code name) in every figure."""
+GATE_COLOURS = {
+    MOTION_TO_APPEARANCE.name: hex_colour(APPEARANCE),
+    APPEARANCE_TO_MOTION.name: hex_colour(MOTION),
+}
+"""One colour per gate (keyed by code name) in every figure: the colour of the cue whose
+feature it re-weights (the palette's appearance and motion colours)."""
 
 PANEL_TITLES: dict[str, str] = {
     "appearance": f"{MOTION_TO_APPEARANCE.feature} appearance",
@@ -97,7 +103,7 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
     vectors = attention_vectors(trace, sample)
     limits = _zoom_around_half([g for gates in vectors.values() for g in gates if g is not None])
     n = len(trace.stages)
-    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.8), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(min(3.0 * n, WIDEST), 3.0), sharey=True, squeeze=False)
     for k, ax in enumerate(axes[0]):
         for gate in RCAM_GATES:
             values = vectors[gate.name][k]
@@ -107,16 +113,17 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
             colour = GATE_COLOURS[gate.name]
             ax.plot(np.arange(len(order)), order, color=colour, label=gate_legend(gate))
         channels = trace.stages[k].appearance.shape[1]
-        ax.set_title(f"stage {k} ({channels} channels)", fontsize=9)
-        ax.set_xlabel("channel (sorted)", fontsize=8)
+        ax.set_title(f"stage {k}\n({channels} channels)", fontsize=9)
+        ax.set_xlabel("channel (sorted)", fontsize=9)
+        ax.tick_params(labelsize=9)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
     axes[0, 0].set_ylabel("gate value")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.suptitle(title or "RCAM channel attention, stage by stage", fontsize=10)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
+    fig.suptitle(title or "RCAM channel attention, stage by stage", fontsize=11)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -133,7 +140,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
     table = attention_table(traces)
     if table.empty:
         raise ValueError("none of the traces has an attention vector (all RCAM modes 'none')")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDEST, 3.6), sharey=True)
     order = list(traces)
     limits = _zoom_around_half([table.value.to_numpy()])
     for ax, gate in zip(axes, RCAM_GATES, strict=True):
@@ -145,7 +152,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
                 data=part, x="stage", y="value", hue="model", hue_order=order, ax=ax,
                 fliersize=1.5, linewidth=0.8,
             )  # fmt: skip
-            ax.legend(fontsize=7, title=None)
+            ax.legend(fontsize=8.5, title=None)
         ax.set_title(f"{gate_legend(gate)}, {gate.equation}", fontsize=10)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
@@ -181,9 +188,11 @@ def plot_exchange(
         raise ValueError("no channels to plot")
     offset = 0 if frame is None else 1
     cols = len(EXCHANGE_PANELS) + offset
+    side = min(1.9, (WIDEST - 0.7) / cols)
     fig, axes = plt.subplots(
-        len(channels), cols, figsize=(1.9 * cols + 0.6, 1.9 * len(channels) + 0.6), squeeze=False
-    )
+        len(channels), cols, figsize=(side * cols + 0.7, (side + 0.45) * len(channels) + 0.5),
+        squeeze=False,
+    )  # fmt: skip
     for row, channel in enumerate(channels):
         maps = exchange_maps(trace, stage, channel, sample)
         images = [maps[name] for name in EXCHANGE_PANELS]
@@ -194,9 +203,9 @@ def plot_exchange(
             axes[row, 0].imshow(frame, extent=(0, w, h, 0))
             axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 4)))
             axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 4)))
-            axes[row, 0].tick_params(labelsize=6)
+            axes[row, 0].tick_params(labelsize=8)
             if row == 0:
-                axes[row, 0].set_title(f"input frame ({h}x{w} cells)", fontsize=7)
+                axes[row, 0].set_title(f"input frame\n({h}x{w} cells)", fontsize=9)
         for col, (name, image) in enumerate(zip(EXCHANGE_PANELS, images, strict=True), offset):
             ax = axes[row, col]
             shown = ax.imshow(image, cmap="viridis", vmin=vmin, vmax=vmax)
@@ -205,14 +214,14 @@ def plot_exchange(
             label = PANEL_TITLES[name]
             gate = _GATE_OF_PANEL.get(name)
             if gate is not None:
-                label += f" (x{maps[gate.name]:.2f})"
+                label += f"\n(x{maps[gate.name]:.2f})"
             if row == 0 or gate is not None:
-                ax.set_title(label, fontsize=7)
+                ax.set_title(label, fontsize=9)
             if col == offset:
-                ax.set_ylabel(f"channel {channel}", fontsize=8)
+                ax.set_ylabel(f"channel {channel}", fontsize=9)
         bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.046, pad=0.04)
-        bar.ax.tick_params(labelsize=6)
-    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=10)
+        bar.ax.tick_params(labelsize=8)
+    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -243,12 +252,14 @@ def plot_pyramids(
         check_readable(energy[rows[0]][0].shape, "the finest pyramid level", min_cells)
     inputs = [im for im in (frame, mask) if im is not None]
     cols = len(shown) + (1 if inputs else 0)
+    side = min(2.2, (WIDEST - 0.8) / cols)
     fig, axes = plt.subplots(
-        len(rows), cols, figsize=(2.6 * cols + 0.6, 2.2 * len(rows)), squeeze=False
-    )
+        len(rows), cols, figsize=(side * cols + 0.8, (side + 0.3) * len(rows) + 0.4), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for r, image in enumerate(inputs):
         axes[r, 0].imshow(image, cmap="gray" if image.ndim == 2 else None)
-        axes[r, 0].set_title("input frame" if image is frame else "true mask", fontsize=8)
+        axes[r, 0].set_title("input frame" if image is frame else "true mask", fontsize=9)
     if inputs:
         for r in range(len(inputs), len(rows)):
             axes[r, 0].axis("off")
@@ -264,12 +275,12 @@ def plot_pyramids(
             ax.set_yticks([])
             if r == 0:
                 h, w = image.shape
-                ax.set_title(f"level {level + 1} ({h}x{w} cells)", fontsize=8)
+                ax.set_title(f"level {level + 1}\n({h}x{w} cells)", fontsize=9)
             if col == first:
                 ax.set_ylabel(key, fontsize=9)
             if r % 2 == 1:  # one bar per pyramid: before and after share the scale
                 bar = fig.colorbar(drawn, ax=axes[r - 1 : r + 1, col], fraction=0.046, pad=0.04)
-                bar.ax.tick_params(labelsize=6)
+                bar.ax.tick_params(labelsize=8)
     for ax in axes[:, 0] if inputs else []:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -281,7 +292,7 @@ def plot_pyramids(
         else ""
     )
     fig.suptitle(
-        (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}", fontsize=10
+        (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}", fontsize=11
     )
     return fig
 

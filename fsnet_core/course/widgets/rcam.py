@@ -47,8 +47,8 @@ def colourise(maps: Sequence[np.ndarray], size: int, cmap: str = "viridis") -> l
 class RCAMExplorer(PictureViewer):
     """Frame, stage and channel sliders over a trained FSNet and a few samples.
 
-    The picture shows the frame with the predicted mask (red) and the ground
-    truth outline (green), the flow image, then the six maps of
+    The picture shows the frame with the predicted mask (orange) and the ground
+    truth outline (blue), the flow image, then the six maps of
     :data:`~fsnet_core.analysis.attention.EXCHANGE_PANELS` for the chosen channel on
     one colour scale. The lines give both gate values of that channel and how
     they rank among the stage's channels. Traces are computed once per frame.
