@@ -127,6 +127,10 @@ def test_overlapping_tick_labels_are_flagged():
         ax.bar(range(12), range(12))
         ax.set_xticks(range(12), names, rotation=rotation, ha="right" if rotation else "center")
         assert rules(fig) == expected, (rotation, width)
+    frames = [np.zeros((24, 32, 3), np.uint8)] * 6
+    titles = [f"frame 0000{i}: J = 0.56" for i in range(6)]
+    assert rules(viz.show_row(frames, titles)) == ["overlap"]  # they read as one line
+    assert rules(viz.show_row(frames, [t.replace(": ", "\n") for t in titles])) == []
 
 
 def test_save_figure_refuses_an_unreadable_figure_by_name(tmp_path, monkeypatch, capsys):

@@ -24,8 +24,10 @@ read). The rules:
 * ``colour bar``: a colour bar that does not sit beside the axes it describes
   (its mappable's axes, or the axes it was made for), as drawn: more than
   :data:`BAR_GAP` bar widths away, or covering less than half of their length.
-* ``overlap``: two pieces of text that overlap, e.g. crowded tick labels or an axis
-  label running into its neighbour's (rotated text is compared as rotated rectangles).
+* ``overlap``: two pieces of text that overlap (crowded tick labels, an axis label
+  running into its neighbour's; rotated text is compared as rotated rectangles), or that
+  stand on one line less than :data:`TEXT_GAP` of a letter apart (the titles of
+  neighbouring panels that read as one line).
 
 RGB pictures (frames, flow images, overlays) are not inspected pixel by pixel:
 their tints and outlines are drawn with the palette of :mod:`.panels`, whose
@@ -62,6 +64,9 @@ FAR_APART = 30.0
 """ΔE*ab from which two colours count as clearly different for normal vision."""
 CLOSE = 20.0
 """ΔE*ab under which two colours count as nearly the same once simulated."""
+TEXT_GAP = 0.5
+"""The least room between two pieces of text, in ems of the larger (half its type size, more
+than a word space): closer, two titles read as one line."""
 BAR_GAP = 2.0
 """How far (in bar widths) a colour bar may sit from the axes it describes."""
 SAMPLES = 33
@@ -388,9 +393,9 @@ def _corners(artist: Text, renderer: object) -> np.ndarray | None:
     return local + [(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]
 
 
-def _overlap(a: np.ndarray, b: np.ndarray, margin: float = 1.0) -> bool:
-    """Whether two convex quadrilaterals overlap by more than ``margin`` pixels
-    (separating axis theorem)."""
+def _overlap(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
+    """Whether two convex quadrilaterals come closer than ``gap`` pixels (a negative ``gap``:
+    overlap by more than ``-gap``), by the separating axis theorem."""
     for quad in (a, b):
         for k in range(4):
             edge = quad[(k + 1) % 4] - quad[k]
@@ -400,34 +405,56 @@ def _overlap(a: np.ndarray, b: np.ndarray, margin: float = 1.0) -> bool:
                 continue
             normal /= norm
             pa, pb = a @ normal, b @ normal
-            if min(pa.max(), pb.max()) - max(pa.min(), pb.min()) <= margin:
+            if max(pa.min(), pb.min()) - min(pa.max(), pb.max()) >= gap:
                 return False
     return True
 
 
-def _overlap_problems(renderer: object, drawn: Sequence[_Drawn]) -> list[Problem]:
-    artists = list({id(d.artist): d.artist for d in drawn if d.artist is not None}.values())
-    if len(artists) < 2:
+def _clash(a: Text, qa: np.ndarray, b: Text, qb: np.ndarray, gap: float) -> bool:
+    """Whether two texts overlap, or, on one line (same rotation, same level), stand closer
+    than ``gap`` pixels along it, where they would read as one phrase."""
+    turn = a.get_rotation() % 180
+    if turn == b.get_rotation() % 180 and turn in (0, 90):
+        along = 0 if turn == 0 else 1  # the axis the line of text runs along
+        lo_a, hi_a, lo_b, hi_b = qa.min(axis=0), qa.max(axis=0), qb.min(axis=0), qb.max(axis=0)
+        across = 1 - along
+        if min(hi_a[across], hi_b[across]) > max(lo_a[across], lo_b[across]):  # one line
+            return max(lo_a[along], lo_b[along]) - min(hi_a[along], hi_b[along]) < gap
+    return _overlap(qa, qb, -1.0)
+
+
+def _overlap_problems(renderer: object, drawn: Sequence[_Drawn], dpi: float) -> list[Problem]:
+    sizes: dict[int, float] = {}
+    artists: dict[int, Text] = {}
+    for d in drawn:
+        if d.artist is not None:
+            artists[id(d.artist)] = d.artist
+            sizes[id(d.artist)] = max(sizes.get(id(d.artist), 0.0), d.points * dpi / 72)
+    keys = list(artists)
+    if len(keys) < 2:
         return []
-    quads = [_corners(t, renderer) for t in artists]
+    quads = [_corners(artists[k], renderer) for k in keys]
+    gaps = TEXT_GAP * np.array([sizes[k] for k in keys])
+    gaps = np.maximum(gaps[:, None], gaps[None])
     lo, hi = np.array([q.min(axis=0) for q in quads]), np.array([q.max(axis=0) for q in quads])
-    inside = np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None])
-    near = np.triu((inside > 1.0).all(axis=-1), 1)  # bounding boxes overlap: look closer
+    apart = np.maximum(lo[:, None], lo[None]) - np.minimum(hi[:, None], hi[None])
+    near = np.triu((apart < gaps[..., None]).all(axis=-1), 1)  # boxes close: look closer
     clashes = [
-        (artists[i].get_text(), artists[j].get_text())
+        f"{artists[keys[i]].get_text()[:30]!r}/{artists[keys[j]].get_text()[:30]!r}"
         for i, j in zip(*np.nonzero(near), strict=True)
-        if _overlap(quads[i], quads[j])
+        if _clash(artists[keys[i]], quads[i], artists[keys[j]], quads[j], gaps[i, j])
     ]
-    problems = []
-    for a, b in clashes:
-        problems.append(
-            Problem(
-                "overlap",
-                f"{a[:40]!r} and {b[:40]!r} overlap: fewer or rotated tick labels, shorter "
-                "text (or on two lines), or more room",
-            )
+    if not clashes:
+        return []
+    more = f" and {len(clashes) - 3} more pairs" if len(clashes) > 3 else ""
+    return [
+        Problem(
+            "overlap",
+            f"{', '.join(clashes[:3])}{more} overlap, or stand on one line less than half a "
+            "letter apart: fewer or rotated tick labels, shorter text (or on two lines), or "
+            "more room",
         )
-    return problems
+    ]
 
 
 # ------------------------------------------------------------------ the audit
@@ -448,7 +475,7 @@ def audit_figure(
         _text_problems(drawn, scale, min_points)
         + _colour_problems(fig)
         + _colourbar_problems(fig)
-        + _overlap_problems(renderer, drawn)
+        + _overlap_problems(renderer, drawn, fig.dpi)
     )
 
 

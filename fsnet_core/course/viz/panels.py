@@ -158,11 +158,14 @@ def show_row(
     cmap: str = "gray",
     size: float = 3.0,
     suptitle: str | None = None,
+    columns: int | None = None,
 ) -> Figure:
-    """One row of images without axes; grey maps use ``cmap`` on a fixed [0, 1] scale.
+    """Images without axes in a row (or rows of ``columns``); grey maps use ``cmap`` on a
+    fixed [0, 1] scale.
 
-    Panels are ``size`` inches wide, narrower when the row would be wider than a notebook
-    shows a figure at its own size (:data:`~.audit.WIDEST`), so the titles keep their size.
+    Panels are ``size`` inches wide, narrower when a row would be wider than a notebook
+    shows a figure at its own size (:data:`~.audit.WIDEST`), so the titles keep their size;
+    ``columns`` wraps many panels into rows, so each stays large enough to see.
     """
     import matplotlib.pyplot as plt
 
@@ -173,18 +176,24 @@ def show_row(
     titles = list(titles) if titles is not None else [""] * len(images)
     if len(titles) != len(images):
         raise ValueError(f"{len(images)} images but {len(titles)} titles")
-    size = min(size, WIDEST / len(images))
+    if columns is not None and columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    cols = min(columns or len(images), len(images))
+    rows = -(-len(images) // cols)
+    size = min(size, WIDEST / cols)
     first = np.asarray(images[0])
     aspect = first.shape[0] / max(first.shape[1], 1)
     lines = max(str(t).count("\n") + 1 for t in titles)
     fig, axes = plt.subplots(
-        1,
-        len(images),
-        figsize=(size * len(images), size * aspect + 0.2 + 0.2 * lines + 0.3 * bool(suptitle)),
+        rows,
+        cols,
+        figsize=(size * cols, rows * (size * aspect + 0.2 + 0.2 * lines) + 0.3 * bool(suptitle)),
         squeeze=False,
         layout="constrained",  # leaves room for multi-line titles and the suptitle
     )
-    for ax, image, title in zip(axes[0], images, titles, strict=True):
+    for ax in axes.flat[len(images) :]:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
         image = np.asarray(image)
         if image.ndim == 2:
             ax.imshow(to_unit(image), cmap=cmap, vmin=0.0, vmax=1.0)
