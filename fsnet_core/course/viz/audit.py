@@ -78,7 +78,8 @@ MODE_ENV = "FSNET_LAB_FIGURES"
 """``warn``: :func:`check_figure` prints its problems instead of raising; unset: it raises."""
 
 # Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of
-# color vision deficiency", IEEE TVCG 15(6), Table 1, severity 1.0; linear RGB in and out.
+# color vision deficiency", IEEE TVCG 15(6): their matrices for severity 1.0 (dichromacy),
+# applied to linear RGB.
 DICHROMACIES: dict[str, np.ndarray] = {
     "deuteranopia": np.array(
         [
