@@ -130,7 +130,8 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     titles = [ax.get_title() for ax in fig.axes]
     assert "level 1\n(16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
     assert not any("level 2" in t for t in titles)  # 8 x 8 cells at 64 px
-    assert "3 coarser level(s) under 16x16 cells not drawn" in fig._suptitle.get_text()
+    title = " ".join(fig._suptitle.get_text().split())  # wrapped to the figure's width
+    assert "(3 coarser level(s) under 16x16 cells not drawn)" in title
     modes = {
         "full": full,
         "motion_to_appearance": trace_of(tiny_fsnet, "motion_to_appearance", size=32),

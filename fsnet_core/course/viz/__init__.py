@@ -77,6 +77,7 @@ from .panels import (
     to_rgb,
     to_unit,
     use_palette,
+    wrapped_suptitle,
 )
 from .predictions import (
     plot_predictions,
@@ -141,4 +142,5 @@ __all__ = [
     "to_rgb",
     "to_unit",
     "use_palette",
+    "wrapped_suptitle",
 ]

@@ -37,7 +37,7 @@ from ...analysis.attention import (
 from ...model import FSNetTrace
 from ...model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
 from .audit import WIDEST
-from .panels import APPEARANCE, MOTION, hex_colour
+from .panels import APPEARANCE, MOTION, hex_colour, wrapped_suptitle
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -122,7 +122,7 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
-    fig.suptitle(title or "RCAM channel attention, stage by stage", fontsize=11)
+    wrapped_suptitle(fig, title or "RCAM channel attention, stage by stage")
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
@@ -156,7 +156,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
         ax.set_title(f"{gate_legend(gate)}, {gate.equation}", fontsize=10)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
-    fig.suptitle(title or "RCAM gates: full duplex against simplex", fontsize=11)
+    wrapped_suptitle(fig, title or "RCAM gates: full duplex against simplex")
     fig.tight_layout()
     return fig
 
@@ -221,7 +221,7 @@ def plot_exchange(
                 ax.set_ylabel(f"channel {channel}", fontsize=9)
         bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.046, pad=0.04)
         bar.ax.tick_params(labelsize=8)
-    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=11)
+    wrapped_suptitle(fig, title or f"RCAM exchange at stage {stage}")
     fig.tight_layout()
     return fig
 
@@ -287,12 +287,12 @@ def plot_pyramids(
     n_bpm = len(trace.pyramids) - 1
     left_out = len(energy[rows[0]]) - len(shown)
     note = (
-        f"; {left_out} coarser level(s) under {min_cells}x{min_cells} cells not drawn"
+        f"\n({left_out} coarser level(s) under {min_cells}x{min_cells} cells not drawn)"
         if left_out
         else ""
     )
-    fig.suptitle(
-        (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}", fontsize=11
+    wrapped_suptitle(
+        fig, (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}"
     )
     return fig
 

@@ -30,6 +30,7 @@ from .panels import (
     YELLOW,
     draw_contours,
     hex_colour,
+    wrapped_suptitle,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def plot_cue_attribution(
             ax.set_xticks([])
             ax.set_yticks([])
     region_legend(axes[-1, 0], sample)
-    fig.suptitle(title or f"What each input contributes: {sample.name}", fontsize=11)
+    wrapped_suptitle(fig, title or f"What each input contributes: {sample.name}")
     fig.tight_layout()
     return fig
 
@@ -160,7 +161,7 @@ def plot_cue_summary(table: pd.DataFrame, title: str | None = None) -> Figure:
     right.set_title("how much of the evidence is appearance")
     for ax in (left, right):
         ax.tick_params(labelsize=9)
-    fig.suptitle(title or "Which cue drives the decision, by kind of region", fontsize=11)
+    wrapped_suptitle(fig, title or "Which cue drives the decision, by kind of region")
     fig.tight_layout()
     return fig
 

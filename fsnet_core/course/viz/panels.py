@@ -56,6 +56,16 @@ def hex_colour(rgb: tuple[int, int, int]) -> str:
     return "#" + "".join(f"{int(c):02x}" for c in rgb)
 
 
+def wrapped_suptitle(fig: Figure, text: str, fontsize: float = 11) -> None:
+    """``fig.suptitle(text)``, its lines wrapped to the figure's width: a title wider than
+    its figure widens the saved picture, which a notebook then shrinks, text and all."""
+    import textwrap
+
+    chars = max(20, int(fig.get_figwidth() * 72 / (fontsize * 0.6)))
+    lines = [textwrap.fill(line, chars) for line in text.splitlines()]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
+
+
 def use_palette() -> None:
     """Make :data:`PALETTE` matplotlib's colour cycle, so that plots which pick colours by
     order (``"C0"``, seaborn's ``hue``) draw in the course's safe colours. Importing
@@ -202,7 +212,7 @@ def show_row(
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
+        wrapped_suptitle(fig, suptitle)
     return fig
 
 
@@ -353,4 +363,5 @@ __all__ = [
     "to_rgb",
     "to_unit",
     "use_palette",
+    "wrapped_suptitle",
 ]

@@ -15,7 +15,7 @@ import numpy as np
 from ...data.samples import Sample
 from ...metrics import jaccard
 from .audit import WIDEST
-from .panels import COLOUR_NAMES, GROUND_TRUTH, PREDICTION, compare_overlay
+from .panels import COLOUR_NAMES, GROUND_TRUTH, PREDICTION, compare_overlay, wrapped_suptitle
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,7 +62,7 @@ def plot_predictions(
             ax.set_xticks([])
             ax.set_yticks([])
     if title:
-        fig.suptitle(title, fontsize=11)
+        wrapped_suptitle(fig, title)
     return fig
 
 
