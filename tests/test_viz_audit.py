@@ -181,11 +181,14 @@ def traces(tiny_fsnet):
     return out
 
 
-def attributions(s: Sample) -> dict[str, CueAttribution]:
+def attributions(
+    s: Sample, names=("integrated gradients", "occlusion", "Grad-CAM, stage 1")
+) -> dict[str, CueAttribution]:
     g = torch.Generator().manual_seed(3)
     out = {}
-    for name in ("integrated gradients", "occlusion", "Grad-CAM, stage 1"):
-        image, flow = (torch.randn(1, 3, SIZE, SIZE, generator=g) for _ in range(2))
+    size = s.mask.shape[0]
+    for name in names:
+        image, flow = (torch.randn(1, 3, size, size, generator=g) for _ in range(2))
         out[name] = CueAttribution(name, image, flow, torch.zeros(1), torch.zeros(1))
     return out
 
@@ -243,6 +246,11 @@ def course_figures(traces) -> dict[str, object]:
             mask=first.mask,
         ),
         "plot_cue_attribution": lambda: viz.plot_cue_attribution(first, attributions(first)),
+        "plot_cue_attribution (real)": lambda: viz.plot_cue_attribution(
+            big[0],
+            attributions(big[0], ["integrated gradients"]),
+            title=f"What moved the annotated object's logit in the authors' FSNet, {big[0].name}",
+        ),
         "plot_cue_summary": lambda: viz.plot_cue_summary(cue_table()),
         "plot_ablations": lambda: ablation_results.plot_ablations(
             results, live={"full": 0.4, "rcam": 0.35}
@@ -259,6 +267,7 @@ NAMES = [
     "plot_exchange",
     "plot_pyramids",
     "plot_cue_attribution",
+    "plot_cue_attribution (real)",
     "plot_cue_summary",
     "plot_ablations",
 ]
