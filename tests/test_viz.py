@@ -108,6 +108,19 @@ def test_show_row_has_one_panel_per_image_with_titles(frame_and_mask):
         viz.show_row([frame], ["a", "b"])
 
 
+def test_show_row_wraps_into_rows_of_columns(frame_and_mask):
+    frame, _ = frame_and_mask
+    fig = viz.show_row([frame] * 5, [str(i) for i in range(5)], columns=3)
+    shown = [ax for ax in fig.axes if ax.get_images()]
+    assert len(fig.axes) == 6 and [ax.get_title() for ax in shown] == ["0", "1", "2", "3", "4"]
+    rows = {round(ax.get_position().y0, 3) for ax in shown}
+    assert len(rows) == 2  # two rows: three panels, then two
+    assert fig.get_figwidth() <= viz.audit.WIDEST + 1e-9
+    plt.close(fig)
+    with pytest.raises(ValueError, match="columns must be at least 1"):
+        viz.show_row([frame], columns=0)
+
+
 def test_flow_wheel_matches_the_flow_colour_coding():
     wheel = viz.flow_wheel(65)
     assert wheel.shape == (65, 65, 3) and wheel.dtype == np.uint8

@@ -130,9 +130,10 @@ def test_figures_have_their_panels_and_save(full, tmp_path, monkeypatch, tiny_fs
     assert fig.axes[0].get_title() == "input frame\n(16x16 cells)"
     fig = V.plot_pyramids(full, frame=frame, mask=np.ones((64, 64)))
     titles = [ax.get_title() for ax in fig.axes]
-    assert "level 1 (16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
+    assert "level 1\n(16x16 cells)" in titles and "input frame" in titles and "true mask" in titles
     assert not any("level 2" in t for t in titles)  # 8 x 8 cells at 64 px
-    assert "3 coarser level(s) under 16x16 cells not drawn" in fig._suptitle.get_text()
+    title = " ".join(fig._suptitle.get_text().split())  # wrapped to the figure's width
+    assert "(3 coarser level(s) under 16x16 cells not drawn)" in title
     modes = {
         "full": full,
         "motion_to_appearance": trace_of(tiny_fsnet, "motion_to_appearance", size=32),
@@ -156,18 +157,19 @@ def smallest_text(fig) -> float:
 
 
 def test_rcam_figures_read_at_notebook_size(full):
-    """No text under 8 pt and no figure wider than 11 inches (a notebook shows it about as
-    drawn); each row's colour bar sits against the row's last map."""
+    """The course's figure audit finds nothing (text of 8 pt or more as a notebook shows it,
+    safe colours, attached colour bars); each row's colour bar sits against its last map."""
+    from fsnet_core.course.viz.audit import audit_figure
+
     frame = np.zeros((64, 64, 3), np.uint8)
     exchange = V.plot_exchange(full, 1, channels=[1, 2, 3], frame=frame)
     for fig in (exchange, V.plot_attention_vectors(full)):
-        assert smallest_text(fig) >= 8
-        assert fig.get_size_inches()[0] <= 11
+        assert audit_figure(fig) == []
     bars = [ax for ax in exchange.axes if ax.get_label() == "<colorbar>"]
     assert len(bars) == 3
     last = exchange.axes[len(V.EXCHANGE_PANELS)]  # row 0's "merge after"
     gap = bars[0].get_position().x0 - last.get_position().x1
-    assert 0 <= gap < 0.03  # beside it, not detached
+    assert 0 <= gap < 0.05  # beside it, not detached
 
 
 def test_gate_spread_measures_channels_frames_and_the_two_gates(full, tiny_fsnet):

@@ -55,8 +55,8 @@ def test_one_row_per_method_with_each_inputs_sum():
     assert len(images) == 8
     titles = [ax.get_title() for ax in images]
     total = 3 * SIZE * SIZE
-    assert f"A\nto the frame (appearance): sum {0.01 * total:+.3g}" in titles
-    assert f"A\nto the flow (motion): sum {-0.02 * total:+.3g}" in titles
+    assert f"A\nto the frame (appearance):\nsum {0.01 * total:+.3g}" in titles
+    assert f"A\nto the flow (motion):\nsum {-0.02 * total:+.3g}" in titles
     with pytest.raises(ValueError, match="no attributions"):
         VA.plot_cue_attribution(sample(), {})
 

@@ -6,10 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from fsnet_core.course.viz import GROUND_TRUTH, PREDICTION, audit, compare_overlay, overlay
 from fsnet_core.course.widgets import (
     EvaluationViewer,
     evaluation_viewer,
@@ -147,7 +149,22 @@ def test_static_figure_shows_the_current_state(smoke_root, soft_predictions):
     title = fig.axes[0].get_title()
     assert title.startswith("viewer") and "J = 0.000" in title
     np.testing.assert_array_equal(fig.axes[0].get_images()[0].get_array(), viewer.picture_array)
+    assert audit.audit_figure(fig) == []  # readable as the notebook saves it
     plt.close(fig)
+
+
+def test_viewer_names_the_palette_colours_it_draws(smoke_root, soft_predictions):
+    """The overlay is the course's colour-blind-safe pair, and its title says which is which."""
+    viewer = evaluation_viewer(smoke_root, soft_predictions)
+    seq = viewer.current_sequence
+    mask = seq.masks[0]
+    picture = compare_overlay(seq.images[0], seq.probabilities[0], mask)
+    assert audit.confusable(PREDICTION, GROUND_TRUTH) is None
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    tinted = overlay(seq.images[0], seq.probabilities[0] >= 0.5, PREDICTION)
+    np.testing.assert_array_equal(picture[inside], tinted[inside])  # the orange tint
+    assert np.any(np.all(picture == GROUND_TRUTH, axis=-1))  # the blue outline
+    assert viewer.picture_array[:18].min() < 255  # the title band is drawn
 
 
 def test_flow_explorer_shows_each_method_and_its_error():

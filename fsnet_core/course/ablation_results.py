@@ -24,6 +24,8 @@ from ..io import InputError
 from ..train.ablations import VARIANTS
 from . import paper, tables
 from .claims import MIN_SEEDS, Comparison, compare_seeds
+from .viz.audit import WIDEST
+from .viz.panels import DARK_BLUE, VERMILLION, hex_colour
 
 # The variants of each of the paper's tables, in the paper's row order.
 TABLES: dict[str, list[str]] = {
@@ -201,10 +203,11 @@ def plot_ablations(
     import matplotlib.pyplot as plt
 
     s_alpha = paper_s_alpha()
+    ours_colour, live_colour = hex_colour(DARK_BLUE), hex_colour(VERMILLION)
     fig, axes = plt.subplots(
         len(tables),
         2,
-        figsize=(11, 1.0 + 0.55 * sum(len(TABLES[t]) for t in tables) + 0.4 * len(tables)),
+        figsize=(WIDEST, 1.0 + 0.55 * sum(len(TABLES[t]) for t in tables) + 0.4 * len(tables)),
         gridspec_kw={"width_ratios": [3, 2]},
         squeeze=False,
         height_ratios=[len(TABLES[t]) for t in tables],
@@ -227,8 +230,8 @@ def plot_ablations(
                     fmt="o",
                     ms=8,
                     capsize=4,
-                    color="C0",
-                    mfc="C0" if enough else "white",
+                    color=ours_colour,
+                    mfc=ours_colour if enough else "white",
                     zorder=3,
                 )
             ours.annotate(
@@ -238,26 +241,28 @@ def plot_ablations(
                 xytext=(4, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=8,
-                color="black" if enough else "firebrick",
+                fontsize=9,
+                color="black" if enough else live_colour,
             )
             if live and variant in live:
-                ours.scatter(live[variant], y, marker="*", s=160, color="C3", zorder=4)
+                ours.scatter(live[variant], y, marker="*", s=160, color=live_colour, zorder=4)
         if live and any(v in live for v in variants):
-            ours.scatter([], [], marker="*", s=120, color="C3", label=live_label)
-            ours.legend(fontsize=8, loc="lower left")
+            ours.scatter([], [], marker="*", s=120, color=live_colour, label=live_label)
+            ours.legend(fontsize=9, loc="lower left")
         labels = [VARIANTS[v].label for v in variants]
-        ours.set(yticks=ys, xlim=(0, 1), title=f"{TABLE_TITLES[table]}: ours, {metric}")
-        ours.set_yticklabels(labels, fontsize=8)
+        ours.set(yticks=ys, xlim=(0, 1))
+        ours.set_title(f"{TABLE_TITLES[table]}: ours, {metric}", fontsize=10)
+        ours.set_yticklabels(labels, fontsize=9)
         ours.set_ylim(-0.6, len(variants) - 0.4)
-        theirs.barh(ys, [s_alpha[v] for v in variants], color="C7")
+        theirs.barh(ys, [s_alpha[v] for v in variants], color="0.7")
         for y, v in zip(ys, variants, strict=True):
-            theirs.text(s_alpha[v], y, f" {s_alpha[v]:.3f}", va="center", fontsize=8)
-        theirs.set(yticks=ys, xlim=(0.8, 0.95), title="the paper: DAVIS-2016 S-alpha")
+            theirs.text(s_alpha[v], y, f" {s_alpha[v]:.3f}", va="center", fontsize=9)
+        theirs.set(yticks=ys, xlim=(0.8, 0.95))
+        theirs.set_title("the paper: DAVIS-2016 S-alpha", fontsize=10)
         theirs.set_yticklabels([])
         theirs.set_ylim(-0.6, len(variants) - 0.4)
-    axes[-1][0].set_xlabel(f"{metric} on the synthetic val split (dots: seeds; bar: ± 1 sd)")
-    axes[-1][1].set_xlabel("S-alpha (ResNet-50, N = 4, Ji et al. 2021)")
+    axes[-1][0].set_xlabel(f"{metric} on the synthetic val split\n(dots: seeds; bar: ± 1 sd)")
+    axes[-1][1].set_xlabel("S-alpha\n(ResNet-50, N = 4, Ji et al. 2021)")
     fig.tight_layout()
     return fig
 

@@ -1,12 +1,20 @@
 """Figures for the notebooks: where they go, panels, and the mechanism plots.
 
-``figures`` (:func:`save_figure` into one folder, found by name), ``panels``
-(overlays, outlines, rows and tiles of images, the flow colour wheel),
+``figures`` (:func:`save_figure` into one folder, found by name), ``audit``
+(can every student read a figure: colour-blind-safe colours, text size, colour
+bars, tick labels; :func:`save_figure` checks each figure), ``panels`` (the
+course's colour-blind-safe palette, overlays, outlines, rows and tiles of
+images, the flow colour wheel),
 ``attention`` (RCAM gates and BPM pyramids), ``attribution`` (which cue drives
 a decision), ``predictions`` (maps beside ground truth), ``ablations`` (the
 ablation table: ours beside the paper on S-alpha, the traps' hit rates).
+
+Importing it makes the palette matplotlib's colour cycle (:func:`~.panels.use_palette`,
+run by ``panels``), so plots that pick colours by order draw in it. ``audit`` is
+exported as a namespace (``viz.audit.audit_figure``).
 """
 
+from . import audit
 from .ablations import (
     LIVE,
     OURS,
@@ -45,6 +53,7 @@ from .attribution import (
     outline_regions,
     plot_cue_attribution,
     plot_cue_summary,
+    region_legend,
 )
 from .figures import (
     FIGURES_ENV,
@@ -52,43 +61,72 @@ from .figures import (
     save_figure,
 )
 from .panels import (
+    APPEARANCE,
     BLUE,
+    COLOUR_NAMES,
+    DARK_BLUE,
     GREEN,
+    GROUND_TRUTH,
+    MOTION,
+    ORANGE,
+    PALETTE,
+    PREDICTION,
+    PURPLE,
     RED,
+    SKY_BLUE,
+    VERMILLION,
+    YELLOW,
     as_mpl,
     compare_overlay,
     draw_contours,
     flow_wheel,
+    hex_colour,
+    outline_width,
     overlay,
     png_bytes,
     show_row,
     tile,
     to_rgb,
     to_unit,
+    use_palette,
+    wrapped_suptitle,
 )
 from .predictions import (
     plot_predictions,
 )
 
 __all__ = [
+    "APPEARANCE",
     "BLUE",
+    "COLOUR_NAMES",
     "CUE_COLOURS",
+    "DARK_BLUE",
     "EXCHANGE_PANELS",
     "FIGURES_ENV",
     "GATE_COLOURS",
     "GREEN",
+    "GROUND_TRUTH",
     "LIVE",
     "MIN_CELLS",
+    "MOTION",
+    "ORANGE",
     "OURS",
-    "PAPER",
+    "PALETTE",
     "PANEL_TITLES",
+    "PAPER",
+    "PREDICTION",
+    "PURPLE",
     "RED",
     "REGION_COLOURS",
     "REGION_STYLES",
     "SHORT_NAMES",
+    "SKY_BLUE",
+    "VERMILLION",
+    "YELLOW",
     "as_mpl",
     "attention_table",
     "attention_vectors",
+    "audit",
     "check_readable",
     "compare_overlay",
     "cue_long_table",
@@ -98,7 +136,9 @@ __all__ = [
     "flow_wheel",
     "gate_legend",
     "gate_spread",
+    "hex_colour",
     "outline_regions",
+    "outline_width",
     "overlay",
     "plot_attention_modes",
     "plot_attention_vectors",
@@ -115,10 +155,13 @@ __all__ = [
     "pyramid_energy",
     "pyramid_object_contrast",
     "readable_stages",
+    "region_legend",
     "save_figure",
     "selective_channels",
     "show_row",
     "tile",
     "to_rgb",
     "to_unit",
+    "use_palette",
+    "wrapped_suptitle",
 ]

@@ -43,13 +43,18 @@ from ...analysis.attention import (
 )
 from ...model import FSNetTrace
 from ...model.rcam import APPEARANCE_TO_MOTION, MOTION_TO_APPEARANCE, RCAM_GATES, Gate
-from .panels import BLUE, GREEN, RED, as_mpl
+from .audit import WIDEST
+from .panels import APPEARANCE, BLUE, GREEN, MOTION, RED, as_mpl, hex_colour, wrapped_suptitle
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-GATE_COLOURS = {MOTION_TO_APPEARANCE.name: "tab:orange", APPEARANCE_TO_MOTION.name: "tab:blue"}
-"""One colour per gate (keyed by code name) in every figure."""
+GATE_COLOURS = {
+    MOTION_TO_APPEARANCE.name: hex_colour(APPEARANCE),
+    APPEARANCE_TO_MOTION.name: hex_colour(MOTION),
+}
+"""One colour per gate (keyed by code name) in every figure: the colour of the cue whose
+feature it re-weights (the palette's appearance and motion colours)."""
 
 PANEL_TITLES: dict[str, str] = {
     "appearance": f"{MOTION_TO_APPEARANCE.feature} appearance",
@@ -65,10 +70,6 @@ MIN_CELLS = 16
 is a handful of blocks that nobody can read (the paper's model at 352 x 352 has 11 x 11 cells
 at its deepest stage; the course model at 64 x 64 has 16 x 16 at stage 1, 2 x 2 at stage 4)."""
 _GATE_OF_PANEL = {g.gated: g for g in RCAM_GATES}
-MIN_FONT = 8
-"""The smallest type (points) in the RCAM figures: legible at the size a notebook shows them."""
-FIGURE_WIDTH = 11.0
-"""The widest RCAM figure (inches; 1100 px as saved): a notebook shows it at about its size."""
 
 
 def readable_stages(trace: FSNetTrace, min_cells: int = MIN_CELLS) -> list[int]:
@@ -109,7 +110,7 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
     vectors = attention_vectors(trace, sample)
     limits = _zoom_around_half([g for gates in vectors.values() for g in gates if g is not None])
     n = len(trace.stages)
-    fig, axes = plt.subplots(1, n, figsize=(FIGURE_WIDTH, 3.0), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(min(3.0 * n, WIDEST), 3.0), sharey=True, squeeze=False)
     for k, ax in enumerate(axes[0]):
         for gate in RCAM_GATES:
             values = vectors[gate.name][k]
@@ -119,17 +120,17 @@ def plot_attention_vectors(trace: FSNetTrace, sample: int = 0, title: str | None
             colour = GATE_COLOURS[gate.name]
             ax.plot(np.arange(len(order)), order, color=colour, label=gate_legend(gate))
         channels = trace.stages[k].appearance.shape[1]
-        ax.set_title(f"stage {k} ({channels} channels)", fontsize=9)
-        ax.set_xlabel("channel (sorted)", fontsize=MIN_FONT)
-        ax.tick_params(labelsize=MIN_FONT)
+        ax.set_title(f"stage {k}\n({channels} channels)", fontsize=9)
+        ax.set_xlabel("channel (sorted)", fontsize=9)
+        ax.tick_params(labelsize=9)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
     axes[0, 0].set_ylabel("gate value")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=MIN_FONT, frameon=False)
-    fig.suptitle(title or "RCAM channel attention, stage by stage", fontsize=10)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
+    wrapped_suptitle(fig, title or "RCAM channel attention, stage by stage")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -146,7 +147,7 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
     table = attention_table(traces)
     if table.empty:
         raise ValueError("none of the traces has an attention vector (all RCAM modes 'none')")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDEST, 3.6), sharey=True)
     order = list(traces)
     limits = _zoom_around_half([table.value.to_numpy()])
     for ax, gate in zip(axes, RCAM_GATES, strict=True):
@@ -158,11 +159,11 @@ def plot_attention_modes(traces: Mapping[str, FSNetTrace], title: str | None = N
                 data=part, x="stage", y="value", hue="model", hue_order=order, ax=ax,
                 fliersize=1.5, linewidth=0.8,
             )  # fmt: skip
-            ax.legend(fontsize=7, title=None)
+            ax.legend(fontsize=8.5, title=None)
         ax.set_title(f"{gate_legend(gate)}, {gate.equation}", fontsize=10)
         ax.set_ylim(*limits)
         ax.axhline(0.5, color="grey", lw=0.5, ls=":")
-    fig.suptitle(title or "RCAM gates: full duplex against simplex", fontsize=11)
+    wrapped_suptitle(fig, title or "RCAM gates: full duplex against simplex")
     fig.tight_layout()
     return fig
 
@@ -181,8 +182,8 @@ def plot_exchange(
     ``frame`` (the input, ``H x W x 3``) is drawn first in every row, with the
     stage's cell grid; each row's colour bar sits against its last panel. The
     gated panels give the gate's value for that channel under their titles. At most
-    :data:`FIGURE_WIDTH` inches wide with no text under :data:`MIN_FONT` points, so
-    that it reads at the size a notebook shows it. Stages whose maps have fewer than
+    :data:`~.audit.WIDEST` inches wide, so that its text reads at the size a notebook
+    shows it. Stages whose maps have fewer than
     ``min_cells`` cells per side are refused (the paper's model at 352 x 352 is drawn
     down to its 11 x 11 deepest stage, beside the frame).
     """
@@ -196,14 +197,11 @@ def plot_exchange(
         raise ValueError("no channels to plot")
     offset = 0 if frame is None else 1
     cols = len(EXCHANGE_PANELS) + offset
-    side = (FIGURE_WIDTH - 0.8) / cols  # inches per panel, leaving room for the colour bars
+    side = min(1.9, (WIDEST - 0.7) / cols)
     fig, axes = plt.subplots(
-        len(channels),
-        cols,
-        figsize=(FIGURE_WIDTH, 0.9 * side * len(channels) + 0.8),
+        len(channels), cols, figsize=(side * cols + 0.7, (side + 0.45) * len(channels) + 0.5),
         squeeze=False,
-        layout="constrained",
-    )
+    )  # fmt: skip
     for row, channel in enumerate(channels):
         maps = exchange_maps(trace, stage, channel, sample)
         images = [maps[name] for name in EXCHANGE_PANELS]
@@ -212,11 +210,11 @@ def plot_exchange(
         if frame is not None:
             h, w = images[0].shape  # type: ignore[union-attr]
             axes[row, 0].imshow(frame, extent=(0, w, h, 0))
-            axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 2)))
-            axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 2)))
-            axes[row, 0].tick_params(labelsize=MIN_FONT)
+            axes[row, 0].set_xticks(np.arange(0, w + 1, max(1, w // 4)))
+            axes[row, 0].set_yticks(np.arange(0, h + 1, max(1, h // 4)))
+            axes[row, 0].tick_params(labelsize=8)
             if row == 0:
-                axes[row, 0].set_title(f"input frame\n({h}x{w} cells)", fontsize=MIN_FONT)
+                axes[row, 0].set_title(f"input frame\n({h}x{w} cells)", fontsize=9)
         for col, (name, image) in enumerate(zip(EXCHANGE_PANELS, images, strict=True), offset):
             ax = axes[row, col]
             shown = ax.imshow(image, cmap="viridis", vmin=vmin, vmax=vmax)
@@ -227,12 +225,13 @@ def plot_exchange(
             if gate is not None:
                 label += f"\n(x{maps[gate.name]:.2f})"
             if row == 0 or gate is not None:
-                ax.set_title(label, fontsize=MIN_FONT)
+                ax.set_title(label, fontsize=9)
             if col == offset:
-                ax.set_ylabel(f"channel {channel}", fontsize=MIN_FONT + 1)
-        bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.08, pad=0.03)
-        bar.ax.tick_params(labelsize=MIN_FONT)
-    fig.suptitle(title or f"RCAM exchange at stage {stage}", fontsize=MIN_FONT + 3)
+                ax.set_ylabel(f"channel {channel}", fontsize=9)
+        bar = fig.colorbar(shown, ax=axes[row, -1], fraction=0.046, pad=0.04)
+        bar.ax.tick_params(labelsize=8)
+    wrapped_suptitle(fig, title or f"RCAM exchange at stage {stage}")
+    fig.tight_layout()
     return fig
 
 
@@ -262,12 +261,14 @@ def plot_pyramids(
         check_readable(energy[rows[0]][0].shape, "the finest pyramid level", min_cells)
     inputs = [im for im in (frame, mask) if im is not None]
     cols = len(shown) + (1 if inputs else 0)
+    side = min(2.2, (WIDEST - 0.8) / cols)
     fig, axes = plt.subplots(
-        len(rows), cols, figsize=(2.6 * cols + 0.6, 2.2 * len(rows)), squeeze=False
-    )
+        len(rows), cols, figsize=(side * cols + 0.8, (side + 0.3) * len(rows) + 0.4), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for r, image in enumerate(inputs):
         axes[r, 0].imshow(image, cmap="gray" if image.ndim == 2 else None)
-        axes[r, 0].set_title("input frame" if image is frame else "true mask", fontsize=8)
+        axes[r, 0].set_title("input frame" if image is frame else "true mask", fontsize=9)
     if inputs:
         for r in range(len(inputs), len(rows)):
             axes[r, 0].axis("off")
@@ -283,24 +284,24 @@ def plot_pyramids(
             ax.set_yticks([])
             if r == 0:
                 h, w = image.shape
-                ax.set_title(f"level {level + 1} ({h}x{w} cells)", fontsize=8)
+                ax.set_title(f"level {level + 1}\n({h}x{w} cells)", fontsize=9)
             if col == first:
                 ax.set_ylabel(key, fontsize=9)
             if r % 2 == 1:  # one bar per pyramid: before and after share the scale
                 bar = fig.colorbar(drawn, ax=axes[r - 1 : r + 1, col], fraction=0.046, pad=0.04)
-                bar.ax.tick_params(labelsize=6)
+                bar.ax.tick_params(labelsize=8)
     for ax in axes[:, 0] if inputs else []:
         ax.set_xticks([])
         ax.set_yticks([])
     n_bpm = len(trace.pyramids) - 1
     left_out = len(energy[rows[0]]) - len(shown)
     note = (
-        f"; {left_out} coarser level(s) under {min_cells}x{min_cells} cells not drawn"
+        f"\n({left_out} coarser level(s) under {min_cells}x{min_cells} cells not drawn)"
         if left_out
         else ""
     )
-    fig.suptitle(
-        (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}", fontsize=10
+    wrapped_suptitle(
+        fig, (title + note) if title else f"Pyramids before and after {n_bpm} BPM(s){note}"
     )
     return fig
 

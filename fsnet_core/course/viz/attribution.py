@@ -20,32 +20,60 @@ import pandas as pd
 from ...data.samples import Sample
 from ...data.synthetic import DISTRACTOR, MOVING_BACKGROUND, MOVING_OBJECT, TARGET
 from ...data.synthetic import REGION_SHORT_NAMES as SHORT_NAMES
-from .panels import draw_contours
+from .audit import WIDEST
+from .panels import (
+    APPEARANCE,
+    GROUND_TRUTH,
+    MOTION,
+    ORANGE,
+    PURPLE,
+    YELLOW,
+    draw_contours,
+    hex_colour,
+    wrapped_suptitle,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ...analysis.attribution import CueAttribution
 
-# Outline colours (RGB) and short axis names of the synthetic regions.
+# Outline colours (RGB, the course palette) of the synthetic regions; the target is drawn
+# as the ground truth is everywhere.
 REGION_COLOURS = {
-    TARGET: (40, 200, 80),
-    DISTRACTOR: (250, 150, 20),
-    MOVING_BACKGROUND: (60, 120, 250),
-    MOVING_OBJECT: (230, 60, 200),
+    TARGET: GROUND_TRUTH,
+    DISTRACTOR: ORANGE,
+    MOVING_BACKGROUND: YELLOW,
+    MOVING_OBJECT: PURPLE,
 }
-CUE_COLOURS = {"frame (appearance)": "tab:red", "flow (motion)": "tab:blue"}
+CUE_COLOURS = {"frame (appearance)": hex_colour(APPEARANCE), "flow (motion)": hex_colour(MOTION)}
 
 
 def outline_regions(sample: Sample, thickness: int = 1) -> np.ndarray:
-    """The frame with the target (green), look-alikes (orange), rippling background (blue)
-    and moving background object (magenta) outlined."""
+    """The frame with each synthetic region it holds outlined in its :data:`REGION_COLOURS`
+    (the legend of :func:`plot_cue_attribution` names them)."""
     image = sample.frame_rgb
     for label, colour in REGION_COLOURS.items():
         region = sample.region(label)
         if region.any():
             image = draw_contours(image, region, colour, thickness)
     return image
+
+
+def region_legend(ax, sample: Sample) -> None:  # noqa: ANN001
+    """A legend on ``ax`` naming the outline colour of each region ``sample`` holds."""
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor="none", edgecolor=hex_colour(colour), linewidth=2, label=SHORT_NAMES[k])
+        for k, colour in REGION_COLOURS.items()
+        if sample.regions is not None and sample.region(k).any()
+    ]
+    if handles:
+        ax.legend(
+            handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2,
+            fontsize=9, frameon=False, handlelength=1.2, columnspacing=0.8,
+        )  # fmt: skip
 
 
 def plot_cue_attribution(
@@ -65,7 +93,7 @@ def plot_cue_attribution(
     if not attributions:
         raise ValueError("no attributions to plot")
     rows = len(attributions)
-    fig, axes = plt.subplots(rows, 4, figsize=(11, 2.8 * rows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(rows, 4, figsize=(WIDEST, 2.6 * rows + 0.9), squeeze=False)
     frame = outline_regions(sample)
     for r, (name, result) in enumerate(attributions.items()):
         image_map, flow_map = (m[index] for m in result.maps())
@@ -77,14 +105,16 @@ def plot_cue_attribution(
         ):
             shown = axes[r, col].imshow(m, cmap="RdBu_r", vmin=-reach, vmax=reach)
             total = float(m.sum())
-            axes[r, col].set_title(f"{name}\nto the {cue}: sum {total:+.3g}", fontsize=8)
-        fig.colorbar(shown, ax=axes[r, 3], fraction=0.046, pad=0.04)
-        axes[r, 0].set_title("frame (regions outlined)" if r == 0 else "", fontsize=8)
-        axes[r, 1].set_title("flow image" if r == 0 else "", fontsize=8)
+            axes[r, col].set_title(f"{name}\nto the {cue}:\nsum {total:+.3g}", fontsize=9)
+        bar = fig.colorbar(shown, ax=axes[r, 3], fraction=0.046, pad=0.04)
+        bar.ax.tick_params(labelsize=8)
+        axes[r, 0].set_title("frame (regions outlined)" if r == 0 else "", fontsize=9)
+        axes[r, 1].set_title("flow image" if r == 0 else "", fontsize=9)
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle(title or f"What each input contributes: {sample.name}", fontsize=10)
+    region_legend(axes[-1, 0], sample)
+    wrapped_suptitle(fig, title or f"What each input contributes: {sample.name}")
     fig.tight_layout()
     return fig
 
@@ -112,25 +142,26 @@ def plot_cue_summary(table: pd.DataFrame, title: str | None = None) -> Figure:
     names = [SHORT_NAMES.get(k, r) for k, r in zip(table.label, table.region, strict=True)]
     table = table.assign(region=names)
     order = list(dict.fromkeys(table.sort_values("label").region))
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(WIDEST, 3.8))
     sns.barplot(
         data=cue_long_table(table), x="region", y="contribution", hue="cue", order=order,
-        palette=CUE_COLOURS, errorbar=("ci", 95), ax=left,
+        palette=CUE_COLOURS, saturation=1.0, errorbar=("ci", 95), ax=left,
     )  # fmt: skip
     left.axhline(0, color="black", lw=0.8)
     left.set(xlabel="", ylabel="push on the region's mean logit", title="signed contribution")
-    left.legend(fontsize=8, title=None)
+    left.legend(fontsize=9, title=None)
+    frame = CUE_COLOURS["frame (appearance)"]
     sns.barplot(
-        data=table, x="region", y="image_share", order=order, color="tab:red", alpha=0.35,
-        errorbar=None, ax=right,
+        data=table, x="region", y="image_share", order=order, color=frame, saturation=1.0,
+        alpha=0.35, errorbar=None, ax=right,
     )  # fmt: skip
-    sns.stripplot(data=table, x="region", y="image_share", order=order, color="tab:red", ax=right)
+    sns.stripplot(data=table, x="region", y="image_share", order=order, color=frame, ax=right)
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
     right.set(xlabel="", ylabel="frame's share of |attribution|", ylim=(0, 1))
     right.set_title("how much of the evidence is appearance")
     for ax in (left, right):
-        ax.tick_params(axis="x", labelsize=8)
-    fig.suptitle(title or "Which cue drives the decision, by kind of region", fontsize=11)
+        ax.tick_params(labelsize=9)
+    wrapped_suptitle(fig, title or "Which cue drives the decision, by kind of region")
     fig.tight_layout()
     return fig
 
@@ -143,4 +174,5 @@ __all__ = [
     "outline_regions",
     "plot_cue_attribution",
     "plot_cue_summary",
+    "region_legend",
 ]

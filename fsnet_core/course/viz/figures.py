@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ...io import atomic_write
 from ..paths import checkout_root
+from .audit import SAVE_DPI, check_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,16 +38,21 @@ def figures_dir() -> Path:
     return folder
 
 
-def save_figure(fig: Figure, name: str, dpi: int = 100) -> Path:
+def save_figure(fig: Figure, name: str, dpi: int = SAVE_DPI) -> Path:
     """Write ``fig`` as ``figures_dir()/name`` (PNG) atomically and return the path.
 
     ``name`` is a plain file name such as ``01_flow_methods.png`` (``.png`` is
-    added when missing) so figures are found by name, never by a counter.
+    added when missing) so figures are found by name, never by a counter. The
+    figure is audited first (:func:`~.audit.check_figure`): one that colour-blind
+    readers cannot read, with text too small, a detached colour bar or overlapping
+    tick labels raises :class:`~.audit.UnreadableFigure` naming it and the problems,
+    and nothing is written (``$FSNET_LAB_FIGURES=warn``: printed, and written).
     """
     if Path(name).name != name or not name:
         raise ValueError(f"figure name must be a plain file name, got {name!r}")
     if not name.endswith(".png"):
         name += ".png"
+    check_figure(fig, name, dpi=dpi)
     path = figures_dir() / name
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")

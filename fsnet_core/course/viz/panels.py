@@ -18,9 +18,62 @@ from ...flow import flow_to_color
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-RED = (230, 60, 40)
-GREEN = (40, 200, 80)
-BLUE = (40, 110, 240)
+# The course's palette: Okabe & Ito's "Color Universal Design" (2008) less its bluish green
+# (which reddish purple matches for deuteranopes). Every pair stays apart with the common
+# colour-vision deficiencies (deuteranopia, protanopia), as red against green does not
+# (tests/test_viz_audit.py checks each pair with fsnet_core.course.viz.audit's simulation).
+# Figures and widgets name colours by role, below.
+ORANGE = (230, 159, 0)
+SKY_BLUE = (86, 180, 233)
+YELLOW = (240, 228, 66)
+DARK_BLUE = (0, 114, 178)
+VERMILLION = (213, 94, 0)
+PURPLE = (204, 121, 167)
+
+PREDICTION = VERMILLION
+"""A predicted mask: a tint over the frame (say "orange" in titles)."""
+GROUND_TRUTH = SKY_BLUE
+"""The true mask: an outline with a dark edge, which stays visible on any frame ("blue")."""
+APPEARANCE = ORANGE
+"""The appearance cue (the frame, the RGB stream) in plots of both cues."""
+MOTION = DARK_BLUE
+"""The motion cue (the flow, the flow stream) in plots of both cues."""
+COLOUR_NAMES = {PREDICTION: "orange", GROUND_TRUTH: "blue", APPEARANCE: "yellow-orange",
+                MOTION: "dark blue", YELLOW: "yellow", PURPLE: "pink"}  # fmt: skip
+"""How titles and text name the palette's colours."""
+PALETTE = (DARK_BLUE, ORANGE, SKY_BLUE, VERMILLION, PURPLE, YELLOW)
+"""The palette in the order of matplotlib's colour cycle (C0, C1, ...) for the course."""
+
+# The names the course used before the palette: kept (notebooks and widgets import them),
+# now holding the safe colours of the roles they played.
+RED = PREDICTION
+GREEN = GROUND_TRUTH
+BLUE = MOTION
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    """A palette colour as matplotlib takes it ("#rrggbb")."""
+    return "#" + "".join(f"{int(c):02x}" for c in rgb)
+
+
+def wrapped_suptitle(fig: Figure, text: str, fontsize: float = 11) -> None:
+    """``fig.suptitle(text)``, its lines wrapped to the figure's width: a title wider than
+    its figure widens the saved picture, which a notebook then shrinks, text and all."""
+    import textwrap
+
+    chars = max(20, int(fig.get_figwidth() * 72 / (fontsize * 0.6)))
+    lines = [textwrap.fill(line, chars) for line in text.splitlines()]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
+
+
+def use_palette() -> None:
+    """Make :data:`PALETTE` matplotlib's colour cycle, so that plots which pick colours by
+    order (``"C0"``, seaborn's ``hue``) draw in the course's safe colours. Importing
+    :mod:`fsnet_core.course.viz` does it."""
+    import matplotlib
+    from cycler import cycler
+
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=[hex_colour(c) for c in PALETTE])
 
 
 def as_mpl(colour: tuple[int, int, int]) -> tuple[float, float, float]:
@@ -55,7 +108,7 @@ def to_unit(mask_or_prob: np.ndarray) -> np.ndarray:
 def overlay(
     frame: np.ndarray,
     mask_or_prob: np.ndarray,
-    color: tuple[int, int, int] = RED,
+    color: tuple[int, int, int] = PREDICTION,
     alpha: float = 0.5,
 ) -> np.ndarray:
     """Tint ``frame`` with ``color`` where the mask is on, in proportion to the probability."""
@@ -71,18 +124,31 @@ def overlay(
 def draw_contours(
     frame: np.ndarray,
     mask: np.ndarray,
-    color: tuple[int, int, int] = GREEN,
+    color: tuple[int, int, int] = GROUND_TRUTH,
     thickness: int = 2,
     threshold: float = 0.5,
+    edge: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
-    """``frame`` with the outline of ``mask`` (binarised at ``threshold``) drawn on a copy."""
+    """``frame`` with the outline of ``mask`` (binarised at ``threshold``) drawn on a copy.
+
+    With ``edge``, the line is first drawn two pixels wider in that colour, so that it keeps
+    a dark (or light) border on frames of its own colour.
+    """
     rgb = to_rgb(frame).copy()
     binary = (to_unit(mask) >= threshold).astype(np.uint8)
     if binary.shape != rgb.shape[:2]:
         raise ValueError(f"mask {binary.shape} and frame {rgb.shape[:2]} differ in size")
     contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    if edge is not None:
+        cv2.drawContours(rgb, contours, -1, tuple(int(c) for c in edge), thickness + 2)
     cv2.drawContours(rgb, contours, -1, tuple(int(c) for c in color), thickness)
     return rgb
+
+
+def outline_width(shape: Sequence[int]) -> int:
+    """A line width (pixels) that stays visible when a frame of ``shape`` is shown a few
+    inches wide: 2 pixels up to 200 pixels of height, one more per 100 beyond."""
+    return max(2, round(min(shape[:2]) / 100))
 
 
 def compare_overlay(
@@ -91,11 +157,13 @@ def compare_overlay(
     ground_truth: np.ndarray | None = None,
     threshold: float = 0.5,
 ) -> np.ndarray:
-    """Prediction tinted red (binarised at ``threshold``) and ground truth outlined green."""
+    """The prediction (binarised at ``threshold``) tinted in :data:`PREDICTION` (orange), the
+    ground truth outlined in :data:`GROUND_TRUTH` (blue) with a black edge."""
     binary = to_unit(prediction) >= threshold
-    image = overlay(frame, binary, RED, alpha=0.5)
+    image = overlay(frame, binary, PREDICTION, alpha=0.5)
     if ground_truth is not None:
-        image = draw_contours(image, ground_truth, GREEN)
+        width = outline_width(image.shape)
+        image = draw_contours(image, ground_truth, GROUND_TRUTH, width, edge=(0, 0, 0))
     return image
 
 
@@ -105,25 +173,42 @@ def show_row(
     cmap: str = "gray",
     size: float = 3.0,
     suptitle: str | None = None,
+    columns: int | None = None,
 ) -> Figure:
-    """One row of images without axes; grey maps use ``cmap`` on a fixed [0, 1] scale."""
+    """Images without axes in a row (or rows of ``columns``); grey maps use ``cmap`` on a
+    fixed [0, 1] scale.
+
+    Panels are ``size`` inches wide, narrower when a row would be wider than a notebook
+    shows a figure at its own size (:data:`~.audit.WIDEST`), so the titles keep their size;
+    ``columns`` wraps many panels into rows, so each stays large enough to see.
+    """
     import matplotlib.pyplot as plt
+
+    from .audit import WIDEST
 
     if not images:
         raise ValueError("show_row needs at least one image")
     titles = list(titles) if titles is not None else [""] * len(images)
     if len(titles) != len(images):
         raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    if columns is not None and columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    cols = min(columns or len(images), len(images))
+    rows = -(-len(images) // cols)
+    size = min(size, WIDEST / cols)
     first = np.asarray(images[0])
     aspect = first.shape[0] / max(first.shape[1], 1)
+    lines = max(str(t).count("\n") + 1 for t in titles)
     fig, axes = plt.subplots(
-        1,
-        len(images),
-        figsize=(size * len(images), size * aspect + 0.6),
+        rows,
+        cols,
+        figsize=(size * cols, rows * (size * aspect + 0.2 + 0.2 * lines) + 0.3 * bool(suptitle)),
         squeeze=False,
         layout="constrained",  # leaves room for multi-line titles and the suptitle
     )
-    for ax, image, title in zip(axes[0], images, titles, strict=True):
+    for ax in axes.flat[len(images) :]:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
         image = np.asarray(image)
         if image.ndim == 2:
             ax.imshow(to_unit(image), cmap=cmap, vmin=0.0, vmax=1.0)
@@ -132,7 +217,7 @@ def show_row(
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     if suptitle:
-        fig.suptitle(suptitle)
+        wrapped_suptitle(fig, suptitle)
     return fig
 
 
@@ -189,19 +274,24 @@ def tile(
     return canvas
 
 
+TITLE_SCALES = (0.45, 0.4, 0.35)
+"""OpenCV font scales :func:`tile` tries for a title, largest first. At 0.35 the capitals
+are 8 pixels tall: text of about 8.5 points in a picture shown at its size (a widget's)."""
+
+
 def _fitted_title(title: str, width: int) -> tuple[str, float]:
     """The title and font scale that fit ``width`` pixels: smaller type down to a readable
     minimum, then the end cut off (``..``), so that titles never run into the next panel."""
-    for scale in (0.4, 0.35, 0.3):
+    for scale in TITLE_SCALES:
         if cv2.getTextSize(title, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] <= width:
             return title, scale
-    text = title
+    text, smallest = title, TITLE_SCALES[-1]
     while (
         len(text) > 1
-        and cv2.getTextSize(text + "..", cv2.FONT_HERSHEY_SIMPLEX, 0.3, 1)[0][0] > width
+        and cv2.getTextSize(text + "..", cv2.FONT_HERSHEY_SIMPLEX, smallest, 1)[0][0] > width
     ):
         text = text[:-1]
-    return text + "..", 0.3
+    return text + "..", smallest
 
 
 def _fit_width(panels: list[np.ndarray], gap: int, width: int) -> tuple[list[np.ndarray], int]:
@@ -248,18 +338,36 @@ def flow_wheel(size: int = 129) -> np.ndarray:
     return wheel
 
 
+use_palette()  # on import: every course figure and notebook plot draws in the palette
+
 __all__ = [
+    "APPEARANCE",
     "BLUE",
+    "COLOUR_NAMES",
+    "DARK_BLUE",
     "GREEN",
+    "GROUND_TRUTH",
+    "MOTION",
+    "ORANGE",
+    "PALETTE",
+    "PREDICTION",
+    "PURPLE",
     "RED",
     "as_mpl",
+    "SKY_BLUE",
+    "VERMILLION",
+    "YELLOW",
     "compare_overlay",
     "draw_contours",
     "flow_wheel",
+    "hex_colour",
+    "outline_width",
     "overlay",
     "png_bytes",
     "show_row",
     "tile",
     "to_rgb",
     "to_unit",
+    "use_palette",
+    "wrapped_suptitle",
 ]

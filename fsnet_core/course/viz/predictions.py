@@ -2,7 +2,7 @@
 
 The real-video sections show the authors' model on DAVIS frames this way:
 the frame, the flow image (the other input), the probability map with its
-colour bar, and the mask (red) over the frame with the true outline (green).
+colour bar, and the mask (orange) over the frame with the true outline (blue).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 
 from ...data.samples import Sample
 from ...metrics import jaccard
-from .panels import compare_overlay
+from .audit import WIDEST
+from .panels import COLOUR_NAMES, GROUND_TRUTH, PREDICTION, compare_overlay, wrapped_suptitle
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -36,8 +37,9 @@ def plot_predictions(
     if not samples or len(samples) != len(probabilities):
         raise ValueError(f"{len(samples)} samples but {len(probabilities)} probability maps")
     fig, axes = plt.subplots(
-        len(samples), 4, figsize=(11, 2.7 * len(samples) + 0.5), squeeze=False, layout="constrained"
-    )
+        len(samples), 4, figsize=(WIDEST, 2.4 * len(samples) + 0.5), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for row, (sample, prob) in enumerate(zip(samples, probabilities, strict=True)):
         prob = np.asarray(prob, dtype=np.float32)
         if prob.shape != sample.mask.shape:
@@ -52,14 +54,15 @@ def plot_predictions(
             sample.name,
             "flow image",
             "probability of 'object'",
-            f"mask (red), truth (green): J = {score:.2f}",
+            f"mask ({COLOUR_NAMES[PREDICTION]}), truth ({COLOUR_NAMES[GROUND_TRUTH]})\n"
+            f"J = {score:.2f}",
         )
         for ax, text in zip(axes[row], titles, strict=True):
-            ax.set_title(text, fontsize=8)
+            ax.set_title(text, fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
     if title:
-        fig.suptitle(title, fontsize=10)
+        wrapped_suptitle(fig, title)
     return fig
 
 

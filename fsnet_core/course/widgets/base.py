@@ -24,6 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..viz import png_bytes
+from ..viz.audit import WIDEST
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -121,8 +122,9 @@ class PictureViewer(widgets.VBox):
         if not self._paused:
             self.refresh()
 
-    def figure(self, title: str | None = None, width: float = 10.0) -> Figure:
-        """The current picture and text as a matplotlib figure (for static output and files)."""
+    def figure(self, title: str | None = None, width: float = WIDEST) -> Figure:
+        """The current picture and text as a matplotlib figure (for static output and files),
+        ``width`` inches wide: by default as wide as a notebook shows a figure unshrunk."""
         import matplotlib.pyplot as plt
 
         h, w = self.picture_array.shape[:2]

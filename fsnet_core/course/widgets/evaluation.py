@@ -35,7 +35,7 @@ from ...io.davis import sequence_folders
 from ...io.images import image_files, read_map, read_mask, read_rgb
 from ...metrics.evaluate import scored_frames
 from ...metrics.uvos import f_boundary, jaccard
-from ..viz import compare_overlay, tile
+from ..viz import COLOUR_NAMES, GROUND_TRUTH, PREDICTION, compare_overlay, tile
 from .base import LONG_RANGE, PICTURE_WIDTH, PictureViewer
 
 Predictions = str | os.PathLike | Mapping[str, Mapping[str, np.ndarray]]
@@ -152,8 +152,9 @@ def _scores(pred: np.ndarray, gt: np.ndarray | None) -> tuple[float, float]:
 class EvaluationViewer(PictureViewer):
     """Sequence, frame, threshold and CRF controls over a prediction/ground-truth overlay.
 
-    The picture shows the frame with the binarised prediction tinted red and
-    the ground-truth outline in green, beside the probability map. The text
+    The picture shows the frame with the binarised prediction tinted orange and
+    the ground-truth outline in blue (:func:`~..viz.compare_overlay`, the course's
+    colour-blind-safe palette), beside the probability map. The text
     gives this frame's J and F and the sequence's mean J at the same
     threshold and CRF setting, over the frames ``fsnet eval`` scores (all
     annotated frames but the first and the last; every annotated frame when
@@ -236,7 +237,10 @@ class EvaluationViewer(PictureViewer):
         mask = seq.masks[i]
         picture = tile(
             [compare_overlay(seq.images[i], prob, mask, self.threshold.value), prob],
-            ["prediction (red) / ground truth (green)", "probability"],
+            [
+                f"prediction ({COLOUR_NAMES[PREDICTION]}), truth ({COLOUR_NAMES[GROUND_TRUTH]})",
+                "probability",
+            ],
             width=self.width,
         )
         s = self.scores()

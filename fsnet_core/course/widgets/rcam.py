@@ -72,8 +72,8 @@ def _scale_strip(width: int, low: float, high: float, cmap: str = "viridis") -> 
 class RCAMExplorer(PictureViewer):
     """Frame, stage and channel sliders over a trained FSNet and a few samples.
 
-    The picture shows the frame with the predicted mask (red) and the ground
-    truth outline (green), the flow image, then the six maps of
+    The picture shows the frame with the predicted mask (orange) and the ground
+    truth outline (blue), the flow image, then the six maps of
     :data:`~fsnet_core.analysis.attention.EXCHANGE_PANELS` for the chosen channel on
     one colour scale, drawn as a strip under the maps with its two end values. The lines
     give both gate values of that channel and how

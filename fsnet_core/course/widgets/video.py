@@ -19,9 +19,8 @@ import numpy as np
 
 from ...inference.frames import open_frames
 from ...inference.segment import MANIFEST
-from ...inference.writers import tint
 from ...io import InputError, read_map
-from ..viz import tile
+from ..viz import COLOUR_NAMES, PREDICTION, overlay, tile
 from .base import PictureViewer
 
 
@@ -29,7 +28,8 @@ class VideoScrubber(PictureViewer):
     """A frame slider over ``frames`` (``H x W x 3`` uint8) and their probability maps.
 
     ``probabilities[i]`` is ``H x W`` uint8 (0-255, as saved) or float in [0, 1];
-    the mask shown is probability > 0.5, as ``fsnet segment`` writes it.
+    the mask shown is probability > 0.5, as ``fsnet segment`` writes it, tinted in the
+    course's prediction colour (the overlay video's red tint is ``fsnet segment``'s own).
     """
 
     def __init__(
@@ -55,7 +55,10 @@ class VideoScrubber(PictureViewer):
         i = self.frame.value
         frame, prob = self.frames[i], self.probabilities[i]
         mask = prob > 0.5
-        picture = tile([frame, tint(frame, mask), prob], ["frame", "overlay", "probability"])
+        picture = tile(
+            [frame, overlay(frame, mask, PREDICTION), prob],
+            ["frame", f"mask ({COLOUR_NAMES[PREDICTION]})", "probability"],
+        )
         lines = [
             f"frame {self.names[i]} ({i + 1} of {len(self.frames)}): "
             f"{mask.mean():.1%} of the pixels in the mask, "
