@@ -8,6 +8,7 @@ axis they vanish). A variant with fewer than ``MIN_SEEDS`` seeds is drawn hollow
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import pandas as pd
 from ...train.ablations import VARIANTS, ablation_config
 from ..ablation_results import TRAPS, paper_s_alpha, values_of
 from ..claims import MIN_SEEDS
+from .audit import WIDEST
 from .panels import BLUE, GREEN, RED, as_mpl
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ def plot_s_beside_paper(
 
     variants = list(variants) if variants is not None else list(VARIANTS)
     s_alpha = paper_s_alpha()
-    fig, ax = plt.subplots(figsize=(9.5, 0.45 * len(variants) + 1.9), layout="constrained")
+    fig, ax = plt.subplots(figsize=(WIDEST, 0.45 * len(variants) + 1.9), layout="constrained")
     ys = _seed_rows(ax, results, variants, "S")
     ax.scatter(
         [s_alpha[v] for v in variants], ys, marker="D", s=46, facecolor="white",
@@ -120,7 +122,7 @@ def plot_trap_hits(
     variants = list(variants) if variants is not None else list(VARIANTS)
     traps = list(TRAPS)
     fig, axes = plt.subplots(
-        1, len(traps), figsize=(12, 0.42 * len(variants) + 1.8), sharey=True,
+        1, len(traps), figsize=(WIDEST, 0.42 * len(variants) + 2.2), sharey=True,
         layout="constrained",
     )  # fmt: skip
     for ax, trap in zip(np.atleast_1d(axes), traps, strict=True):
@@ -139,7 +141,7 @@ def plot_trap_hits(
                            color=as_mpl(LIVE), zorder=5)  # fmt: skip
         ax.set_xlim(-0.04 * top, 1.12 * top)
         ax.set_xlabel("share of the trap's pixels called target (%)", fontsize=9)
-        ax.set_title(f"{trap}: {TRAPS[trap]}", fontsize=9)
+        ax.set_title(textwrap.fill(f"{trap}: {TRAPS[trap]}", 38), fontsize=9)
     if live:
         axes[0].scatter([], [], marker="*", s=110, color=as_mpl(LIVE), label=live_label)
         axes[0].legend(fontsize=8, loc="lower right")

@@ -386,7 +386,7 @@ def plot_bpm_change(
         parts = [f"{name} {_signed(v, digits)}" for name, v in values.items()]
         return "\n".join(", ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
 
-    fig, axes = plt.subplots(2, 4, figsize=(12.5, 7.4), layout="constrained")
+    fig, axes = plt.subplots(2, 4, figsize=(WIDEST, 6.4), layout="constrained")
     inputs = {"F": ("frame", frame), "G": ("frame", frame) if flow is None else ("flow", flow)}
     for r, (key, name) in enumerate((("F", "fused F"), ("G", "motion G"))):
         picture_name, picture = inputs[key]
@@ -453,7 +453,11 @@ def plot_contrast_frames(
     pad = 0.05 * (float(both.max() - both.min()) or 1.0)
     limits = (float(both.min()) - pad, float(both.max()) + pad)
     fig, axes = plt.subplots(
-        1, len(pyramids), figsize=(4.6 * len(pyramids), 4.9), squeeze=False, layout="constrained"
+        1,
+        len(pyramids),
+        figsize=(min(4.6 * len(pyramids), WIDEST), 4.6),
+        squeeze=False,
+        layout="constrained",
     )
     regions = list(dict.fromkeys(part.region))
     for ax, pyramid in zip(axes[0], pyramids, strict=True):
