@@ -20,6 +20,7 @@ from fsnet_core.data.flow_cache import compute_flow
 from fsnet_core.data.synthetic import ensure_synthetic_dataset
 from fsnet_core.flow import end_point_error, photometric_error
 from fsnet_core.io import InputError, davis
+from fsnet_core.io.images import write_png
 from fsnet_core.model.architecture import FSNetOutput
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "flow_quality.py"
@@ -41,6 +42,16 @@ def test_compute_flow_for_one_split_leaves_the_others_alone(small_set: Path) -> 
     assert sorted(p.name for p in (small_set / "FlowImages" / "dis").iterdir()) == sorted(val)
     again = fq.ensure_flow(small_set, ("gt", "dis"), split="val")  # gt is the set's own
     assert len(again) == 1 and f"{4 * len(val)} already there" in again[0]
+
+
+def test_compute_flow_refuses_a_split_in_the_authors_test_layout(tmp_path: Path) -> None:
+    frames = tmp_path / "TestSet" / "clip" / "Frame"
+    frames.mkdir(parents=True)
+    for i in range(3):
+        write_png(frames / f"{i}.png", np.full((16, 16, 3), 40 * i, np.uint8))
+    with pytest.raises(InputError, match="the testset layout has no splits"):
+        compute_flow(tmp_path / "TestSet", "dis", progress=False, split="val")
+    assert not list(frames.parent.glob("OF_*"))
 
 
 # ---------------------------------------------------------------- scoring with each source
@@ -210,3 +221,25 @@ def test_a_missing_clip_says_so_in_one_line(tmp_path: Path) -> None:
         sv.sample_frames(2, path=tmp_path / "none.mp4")
     with pytest.raises(ValueError, match="has 132 of the 200 frames"):
         sv.sample_frames(200, width=32)
+
+
+def test_plot_results_shows_every_training_flow_the_seeds_and_this_runs_model() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = table({t: [(0.6, 0.5, 0.5)] * 3 for t in ("gt", "dis")})
+    live = pd.Series({"gt": 0.61, "dis": 0.49, "farneback": 0.5})
+    fig = fq.plot_results(results, live)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["exact", "DIS", "Farnebäck"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "exact",
+        "DIS",
+        "this run's model",
+    ]
+    assert "3 seeds per training flow" in ax.get_title()
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1 and list(stars[0].get_ydata()) == [0.61, 0.49, 0.5]
+    plt.close(fig)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
 from ..io import InputError
@@ -132,6 +133,67 @@ def grid(results: pd.DataFrame, metric: str = "J") -> pd.DataFrame:
     return frame
 
 
+def plot_results(results: pd.DataFrame, live: pd.Series | None = None) -> Figure:
+    """J by test flow (x) and training flow (colour): each seed a dot, the mean a diamond with
+    a bar of ±1 sd; ``live`` (J per test source, e.g. from :func:`scores_by_flow`) adds this
+    run's model as stars beside the exact-flow-trained models."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    trains = [s for s in SOURCES if s in set(results.train)]
+    colours = dict(zip(SOURCES, sns.color_palette("colorblind", len(SOURCES)), strict=True))
+    width = 0.22
+    fig, ax = plt.subplots(figsize=(8.5, 3.8), layout="constrained")
+    for j, train in enumerate(trains):
+        mine = results[results.train == train]
+        for i, test in enumerate(SOURCES):
+            x = i + (j - (len(trains) - 1) / 2) * width
+            values = mine[f"J_{test}"].astype(float).to_numpy()
+            ax.plot(
+                np.full(len(values), x - 0.05), values, "o", ms=4, alpha=0.5, color=colours[train]
+            )
+            sd = values.std(ddof=1) if len(values) > 1 else 0.0
+            ax.errorbar(
+                x + 0.03,
+                values.mean(),
+                yerr=sd,
+                fmt="D",
+                ms=7,
+                capsize=3,
+                color=colours[train],
+                label=LABELS[train] if i == 0 else None,
+            )
+    if live is not None:
+        j = trains.index("gt") if "gt" in trains else 0
+        xs = [i + (j - (len(trains) - 1) / 2) * width + 0.1 for i in range(len(SOURCES))]
+        ax.plot(
+            xs,
+            [float(live[s]) for s in SOURCES],
+            "*",
+            ms=11,
+            color="black",
+            label="this run's model",
+        )
+    seeds = results.groupby("train").seed.nunique()
+    counts = f"{seeds.min()}" if seeds.min() == seeds.max() else f"{seeds.min()}-{seeds.max()}"
+    ax.set_xticks(range(len(SOURCES)), [LABELS[s] for s in SOURCES])
+    ax.set(
+        xlabel="flow at test time",
+        ylabel="val J",
+        title=f"The course model, {counts} seeds per training flow (dots: seeds; bars: mean ± sd)",
+    )
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda k: labels[k] == "this run's model")  # last
+    ax.legend(
+        [handles[k] for k in order],
+        [labels[k] for k in order],
+        title="trained on",
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+    )
+    return fig
+
+
 def compare_tests(
     results: pd.DataFrame, train: str, test: str, against: str, metric: str = "J"
 ) -> Comparison:
@@ -171,6 +233,7 @@ __all__ = [
     "grid",
     "load_results",
     "mean_epe",
+    "plot_results",
     "results_path",
     "scores_by_flow",
 ]
