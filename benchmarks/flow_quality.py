@@ -133,6 +133,7 @@ def summary_markdown(rows: list[dict[str, str]]) -> str:
     ]
     comparisons = [
         *(compare_tests(results, t, s, "gt") for t in SOURCES for s in SOURCES if s != "gt"),
+        *(compare_tests(results, t, "farneback", "dis") for t in SOURCES),
         *(compare_trains(results, s, t, "gt") for s in SOURCES for t in SOURCES if t != "gt"),
     ]
     lines += [f"- {c.sentence}" for c in comparisons if c.n_a and c.n_b]
