@@ -119,16 +119,18 @@ def mean_epe(root: str | os.PathLike, method: str, split: str = "val") -> float:
 
 def grid(results: pd.DataFrame, metric: str = "J") -> pd.DataFrame:
     """Mean and seed spread: one row per training flow, columns ``(test, mean|sd|n)``."""
-    out = {}
+    rows = {}
     for train in (s for s in SOURCES if s in set(results.train)):
         mine = results[results.train == train]
+        row: dict[tuple[str, str], float] = {}
         for test in SOURCES:
             values = mine[f"{metric}_{test}"].astype(float)
-            out[train] = out.get(train, {})
-            out[train][(test, "mean")] = values.mean()
-            out[train][(test, "sd")] = values.std(ddof=1) if len(values) > 1 else np.nan
-            out[train][(test, "n")] = len(values)
-    frame = pd.DataFrame(out).T
+            row[(test, "mean")] = values.mean()
+            row[(test, "sd")] = values.std(ddof=1) if len(values) > 1 else np.nan
+            row[(test, "n")] = len(values)
+        rows[train] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
     frame.index.name = "train"
     return frame
 
