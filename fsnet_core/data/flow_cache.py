@@ -57,8 +57,11 @@ class FlowSummary:
         )
 
 
-def flow_jobs(root: str | Path, method: str) -> list[FlowJob]:
+def flow_jobs(root: str | Path, method: str, split: str | None = None) -> list[FlowJob]:
     """Sequences under ``root`` and the output folders of ``method``, for either layout.
+
+    ``split`` keeps a DAVIS ImageSets list only (``val``: the test clips' flow without the
+    training clips'); the test layout has no splits and refuses one.
 
     * DAVIS layout (``JPEGImages/480p/SEQ/*.jpg``): fields in
       ``Flow/METHOD/SEQ/00000.flo``, images in ``FlowImages/METHOD/SEQ/00000.png``.
@@ -72,7 +75,7 @@ def flow_jobs(root: str | Path, method: str) -> list[FlowJob]:
     root = Path(root)
     layout = detect_layout(root)
     if layout == "davis":
-        records = discover_sequences(root, layout, flow_source=method)
+        records = discover_sequences(root, layout, split, flow_source=method)
         return [
             FlowJob(
                 r.name,
@@ -83,7 +86,7 @@ def flow_jobs(root: str | Path, method: str) -> list[FlowJob]:
             for r in records
         ]
     if layout == "testset":
-        records = discover_sequences(root, layout, flow_source=f"OF_{method}")
+        records = discover_sequences(root, layout, split, flow_source=f"OF_{method}")
         out = [root / r.name / f"OF_{method}" for r in records]
         return [FlowJob(r.name, tuple(r.frames), o, o) for r, o in zip(records, out, strict=True)]
     raise InputError(
@@ -112,17 +115,18 @@ def compute_flow(
     progress: bool = True,
     device: str | torch.device | None = None,
     estimator: FlowEstimator | None = None,
+    split: str | None = None,
 ) -> FlowSummary:
     """Flow fields and colour-coded flow images for every frame pair of a dataset.
 
     Frame t gets the flow from t to t+1 (named after t); the last frame of a
     sequence gets none. Existing outputs are kept unless ``force``; every file
     is written atomically, so an interrupted run leaves only whole files and
-    a re-run finishes the rest. See :func:`flow_jobs` for the folders.
+    a re-run finishes the rest. See :func:`flow_jobs` for the folders and ``split``.
     """
     from tqdm.auto import tqdm
 
-    jobs = flow_jobs(root, method)
+    jobs = flow_jobs(root, method, split)
     todo = [(job, _pending(job, force)) for job in jobs]
     summary = FlowSummary(method, Path(root), sequences=len(jobs))
     summary.skipped = sum(max(len(j.frames) - 1, 0) - len(p) for j, p in todo)

@@ -19,6 +19,7 @@ from .formats import (
     UNKNOWN_FLOW,
     end_point_error,
     flow_to_color,
+    photometric_error,
     read_flo,
     write_flo,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "flow_to_color",
     "default_method",
     "make_estimator",
+    "photometric_error",
     "read_flo",
     "write_flo",
 ]

@@ -1,8 +1,13 @@
 """Flow fields on disk and on screen: Middlebury ``.flo`` files, the colour wheel, error.
 
-FSNet never sees raw flow vectors: like the authors' FlowNet2 images, each
-field is drawn with the Middlebury colour wheel (hue = direction, saturation =
-speed relative to the fastest pixel of the frame) and fed as an RGB image.
+FSNet never sees raw flow vectors: each field is drawn with the Middlebury
+colour wheel (hue = direction, saturation = speed relative to the fastest pixel
+of the frame) and fed as an RGB image. The authors' FlowNet2 flow images are
+colour-wheel JPEGs too, but how they were made (their normalisation included)
+is not known: their conversion script was not released.
+
+Without the true flow (real video), :func:`photometric_error` grades a field by
+how well it carries one frame onto the next.
 """
 
 from __future__ import annotations
@@ -19,11 +24,38 @@ FLO_MAGIC = 202021.25  # the Middlebury .flo tag ("PIEH" as a float32)
 UNKNOWN_FLOW = 1e9  # Middlebury convention: components above this are "no ground truth"
 
 
+def photometric_error(first: np.ndarray, second: np.ndarray, flow: np.ndarray) -> float:
+    """Mean absolute colour difference (0-255 per channel) between ``first`` and ``second``
+    looked up where ``flow`` says each pixel of ``first`` went: a grade for a flow field
+    without the true flow. A zero field gives the plain frame difference, to compare with.
+
+    Pixels sent outside the frame are left out; a flat region scores well whatever
+    flow it is given (the aperture problem), so this grades motion only where there is texture.
+    """
+    import cv2
+
+    if first.shape != second.shape or first.ndim != 3 or flow.shape != (*first.shape[:2], 2):
+        raise ValueError(
+            f"need two H x W x C frames and an H x W x 2 flow, got {first.shape}, "
+            f"{second.shape} and {flow.shape}"
+        )
+    h, w = flow.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    map_x, map_y = xs + flow[..., 0].astype(np.float32), ys + flow[..., 1].astype(np.float32)
+    inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+    if not inside.any():
+        raise ValueError("the flow sends every pixel outside the frame")
+    moved = cv2.remap(second.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR)
+    diff = np.abs(moved - first.astype(np.float32)).mean(axis=2)
+    return float(diff[inside].mean())
+
+
 def flow_to_color(flow: np.ndarray) -> np.ndarray:
     """``H x W x 2`` flow (dx, dy in pixels) to an ``H x W x 3`` uint8 colour image.
 
     Uses torchvision's ``flow_to_image``, which normalises by the largest
-    magnitude in the frame, as the FlowNet2 images of the authors are.
+    magnitude in the frame (whether the authors' FlowNet2 images were normalised
+    so is not known; see the module's docstring).
     """
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f"flow must be H x W x 2, got shape {flow.shape}")
