@@ -158,7 +158,7 @@ def test_predictions_are_probabilities_at_the_samples_size_and_plotted_with_thei
     fig = plot_predictions(samples, perfect, title="t")
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[:3] == ["cows/00000", "flow image", "probability of 'object'"]
-    assert titles[3] == "mask (red), truth (green): J = 1.00"
+    assert titles[3] == "mask (orange), truth (blue)\nJ = 1.00"
     assert len(fig.axes) == 2 * 4 + 2  # and a colour bar per row
     with pytest.raises(ValueError, match="2 samples but 1 probability maps"):
         plot_predictions(samples, perfect[:1])
