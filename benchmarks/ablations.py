@@ -143,6 +143,16 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
+def run_record(wall: float, command: str) -> dict[str, str]:
+    """The closing fields of every benchmark's result row: what one run cost, and where."""
+    return {
+        "wall_s": f"{wall:.0f}",
+        "torch": torch.__version__,
+        "machine": machine(),
+        "command": command,
+    }
+
+
 def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
     config = ablation_config(variant, seed=seed, out=str(runs / f"{variant}-seed{seed}"))
     start = time.perf_counter()
@@ -171,10 +181,7 @@ def run_one(variant: str, seed: int, runs: Path, command: str) -> dict:
             for k in ("target", "look-alike", "ripple", "mover")
         },
         "epochs": int(last.epoch),
-        "wall_s": f"{wall:.0f}",
-        "torch": torch.__version__,
-        "machine": machine(),
-        "command": command,
+        **run_record(wall, command),
     }
 
 

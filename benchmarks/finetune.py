@@ -37,8 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
-from ablations import machine, markdown_cell, provenance, read_rows, write_rows
+from ablations import markdown_cell, provenance, read_rows, run_record, write_rows
 
 from fsnet_core.course.claims import compare_seeds
 from fsnet_core.course.finetuning import (
@@ -107,10 +106,7 @@ def run_one(run: str, seed: int, runs: Path, epochs: int, train_clips: int, comm
         "selected_epoch": result.selected_epoch,
         "epochs": epochs,
         "train_clips": train_clips,
-        "wall_s": f"{wall:.0f}",
-        "torch": torch.__version__,
-        "machine": machine(),
-        "command": command,
+        **run_record(wall, command),
     }
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from ablations import machine, provenance, read_rows, write_rows
+from ablations import provenance, read_rows, run_record, write_rows
 
 from fsnet_core.course.flow_quality import (
     LABELS,
@@ -91,10 +91,7 @@ def run_one(source: str, seed: int, runs: Path, command: str) -> dict:
         "epe_farneback": f"{mean_epe(root, 'farneback'):.4f}",
         "epochs": int(result.history.iloc[-1].epoch),
         "size": config.size,
-        "wall_s": f"{wall:.0f}",
-        "torch": torch.__version__,
-        "machine": machine(),
-        "command": command,
+        **run_record(wall, command),
     }
 
 

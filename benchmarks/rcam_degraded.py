@@ -24,14 +24,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import torch
+from ablations import machine
 
 from fsnet_core.course import degraded_cues
 from fsnet_core.course.model_cache import notebook_config, synthetic_root, train_or_load
@@ -44,11 +43,10 @@ def measure_seed(seed: int, command: str) -> pd.DataFrame:
     result = train_or_load(notebook_config(smoke=True, seed=seed, progress=False), name="notebook")
     samples = degraded_cues.experiment_samples(synthetic_root(), result.config.size)
     rows = degraded_cues.seed_rows(degraded_cues.measure(result.model, samples, seed=seed), seed)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     return rows.assign(
         wall_s=round(time.perf_counter() - start, 1),
         torch=torch.__version__,
-        machine=machine,
+        machine=machine(),
         command=command,
     )
 
