@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..io import InputError
 from ..train.ablations import VARIANTS
 from . import paper, tables
 from .claims import MIN_SEEDS, Comparison, compare_seeds
@@ -56,11 +55,13 @@ def results_path() -> Path:
 def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """The table, one row per (variant, seed); empty (with the columns) when there is no file."""
     path = Path(path) if path is not None else results_path()
-    table = tables.read_results(path, NEEDED, "an ablation results table", ("variant", "seed"))
-    unknown = sorted(set(table.variant) - set(VARIANTS))
-    if unknown:
-        raise InputError(path, f"unknown variant(s) {', '.join(map(str, unknown))}")
-    return table
+    return tables.read_results(
+        path,
+        NEEDED,
+        "an ablation results table",
+        ("variant", "seed"),
+        known=("variant", VARIANTS, "variant"),
+    )
 
 
 def paper_s_alpha() -> dict[str, float]:

@@ -44,11 +44,13 @@ def load_results(path: str | os.PathLike | None = None) -> pd.DataFrame:
     A training flow outside :data:`SOURCES` is an :class:`~fsnet_core.io.InputError`.
     """
     path = Path(path) if path is not None else results_path()
-    table = tables.read_results(path, NEEDED, "a flow-quality results table", ("train", "seed"))
-    unknown = sorted(set(table.train) - set(SOURCES))
-    if unknown:
-        raise InputError(path, f"unknown training flow(s) {', '.join(map(str, unknown))}")
-    return table
+    return tables.read_results(
+        path,
+        NEEDED,
+        "a flow-quality results table",
+        ("train", "seed"),
+        known=("train", SOURCES, "training flow"),
+    )
 
 
 def ensure_flow(
