@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from colab_env import colab_installed, colab_python  # noqa: F401 (session fixtures)
+
+# Predictors in the suite run on PyTorch (the reference), so that a test does not convert its
+# model for OpenVINO first; tests/test_engine.py chooses the engine itself. A value set outside
+# wins, and the notebooks' kernels inherit it.
+os.environ.setdefault("FSNET_LAB_BACKEND", "torch")
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO / "tests" / "data" / "fsnet_reference"
