@@ -229,8 +229,10 @@ def converted_model(
     height, width = key.size
     example = torch.zeros(1, 3, height, width)
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-        # Tracing warns about every Python-level shape check; the graph is fixed to one size.
+        # Tracing warns about every Python-level shape check (the graph is fixed to one size)
+        # and that TorchScript is deprecated (it is what OpenVINO's converter reads).
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", r"`torch\.jit\.trace", FutureWarning)
         graph = ov.convert_model(
             net, example_input=(example, example), input=[(1, 3, height, width)] * 2
         )
