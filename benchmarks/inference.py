@@ -157,19 +157,26 @@ def time_table(model: torch.nn.Module, size: int, rounds: int, compile: bool) ->
     for run in found.values():  # warm-up: conversion, compilation, oneDNN primitive caches
         run(image, flow)
     times: dict[str, list[float]] = {name: [] for name in found}
+    cpu: dict[str, list[float]] = {name: [] for name in found}
     for _ in range(rounds):
         for name, run in found.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run(image, flow)
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     base = statistics.median(times["authors' fp32 eager"])
+    base_cpu = statistics.median(cpu["authors' fp32 eager"])
     chosen = default_row()
-    print(f"{'':2}{'runner':<30}{'s/frame':>9}{'frames/s':>10}{'speed-up':>10}")
+    print(f"{'':2}{'runner':<30}{'s/frame':>9}{'frames/s':>10}{'speed-up':>10}"
+          f"{'CPU s':>9}{'CPU ratio':>11}")  # fmt: skip
     for name, spent in times.items():
-        median = statistics.median(spent)
+        median, work = statistics.median(spent), statistics.median(cpu[name])
         mark = "*" if name == chosen else " "
-        print(f"{mark:2}{name:<30}{median:>9.3f}{1 / median:>10.2f}{base / median:>9.2f}x")
+        print(f"{mark:2}{name:<30}{median:>9.3f}{1 / median:>10.2f}{base / median:>9.2f}x"
+              f"{work:>9.3f}{base_cpu / work:>10.2f}x")  # fmt: skip
     print("* FSNetPredictor(model)'s default here; " + "; ".join(conversions(found)))
+    print("CPU s: CPU time of all the process's threads per frame (the work done, which load "
+          "from other processes does not inflate as it does wall time)")  # fmt: skip
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
