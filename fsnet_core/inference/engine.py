@@ -288,7 +288,13 @@ class OpenVINOModel:
                     f"FSNet converted for OpenVINO at {size[0]}x{size[1]} in "
                     f"{conversion.seconds:.1f} s, once: cached in {conversion.folder}{again}"
                 )
-            config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": _HINTS[self.dtype]}
+            config = {
+                "PERFORMANCE_HINT": "LATENCY",
+                "INFERENCE_PRECISION_HINT": _HINTS[self.dtype],
+                # Unpinned: the cores are shared (fsnet segment's flow and write threads, other
+                # programs), and a thread pinned to a busy core cannot move to an idle one.
+                "ENABLE_CPU_PINNING": False,
+            }
             if self.threads:
                 config["INFERENCE_NUM_THREADS"] = self.threads
             compiled = self._ov.Core().compile_model(graph, "CPU", config)
