@@ -6,9 +6,10 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fsnet-installed
-# Every extra: the lab front end, notebook execution, V-SOD scores, DenseCRF, TensorBoard and
-# the test tools (pyproject.toml says which needs what; Colab installs the runtime alone).
-EXTRAS := lab,run,vsod,crf,tensorboard,dev
+# Every extra: the lab front end, notebook execution, V-SOD scores, DenseCRF, TensorBoard, the
+# CPU engine and the test tools (pyproject.toml says which needs what; Colab installs the runtime
+# alone).
+EXTRAS := lab,run,vsod,crf,tensorboard,cpu-engine,dev
 
 .PHONY: run test lint format env clean-env
 

@@ -1,18 +1,23 @@
 """``fsnet segment`` end to end against the network alone, on a 480p clip.
 
     .venv/bin/python benchmarks/segment.py [--frames 24] [--size 352] [--threads 2]
-        [--backbone resnet50] [--flow dis]
+        [--backbone resnet50] [--checkpoint CKPT|course] [--backend auto] [--flow dis]
 
 The clip is 854 x 480: the first ``--frames`` frames of DAVIS ``blackswan``
 from ``../shared/davis_sample`` when present, else built-in synthetic frames
 scaled up. The model is the paper's architecture (ResNet-50 streams, four
 BPMs; random weights, which cost the same time as trained ones) at
-``--size`` (352, as the paper), through the fast predictor. Three figures,
-each per frame:
+``--size`` (352, as the paper), through the fast predictor (its default backend:
+OpenVINO when installed); ``--checkpoint`` takes trained weights instead (``course``:
+the notebooks' shared model, at the size it was trained at unless ``--size``). Three
+figures, each per frame:
 
 * model only: the predictor on the very inputs the run prepares, nothing else running;
 * sequential: decode + flow + model + write one after the other (the sum of the stages);
 * end to end: :func:`segment_video` (its pipeline overlaps the stages), after a warm-up run.
+
+Model only and end to end alternate for ``--rounds`` rounds in this one process; the
+table gives their medians.
 
 The issue's target is end to end <= 1.3 x model only on 2 CPU cores.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -31,10 +37,13 @@ import torch
 from fsnet_core.flow import make_estimator
 from fsnet_core.inference import frames as FR
 from fsnet_core.inference import segment as S
-from fsnet_core.inference.runner import make_predictor
+from fsnet_core.inference.checkpoints import trained_size
+from fsnet_core.inference.predictor import FSNetPredictor
 from fsnet_core.inference.writers import OverlayWriter, write_video
 from fsnet_core.io.images import image_files, read_rgb
 from fsnet_core.model import FSNet
+from fsnet_core.model.serialization import load_model
+from fsnet_core.runtime import lab_path
 
 DAVIS = Path(__file__).resolve().parents[2] / "shared" / "davis_sample"
 SIDE = (854, 480)
@@ -59,18 +68,31 @@ def clip_frames(count: int) -> tuple[list[np.ndarray], str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=24)
-    parser.add_argument("--size", type=int, default=352)
+    parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--backbone", default="resnet50")
+    parser.add_argument("--checkpoint", help="trained weights, or 'course' (the notebooks' model)")
+    parser.add_argument("--backend", default="auto", help="auto, openvino or torch")
     parser.add_argument("--flow", default="dis")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    if args.checkpoint:
+        path = Path(args.checkpoint)
+        if args.checkpoint == "course":
+            path = max(lab_path("runs", "cache").glob("notebook-*/finetune/last.pt"),
+                       key=lambda p: p.stat().st_mtime)  # fmt: skip
+        net, what_model = load_model(path).eval(), str(path)
+        args.size = args.size or trained_size(path) or 352
+    else:
+        net, what_model = FSNet(backbone=args.backbone).eval(), f"FSNet {args.backbone}"
+    args.size = args.size or 352
 
     frames, what = clip_frames(args.frames)
     work = Path(tempfile.mkdtemp(prefix="segment-bench-"))
     clip = write_video(frames, work / "clip.mp4", fps=24, crf=18)
-    torch.manual_seed(0)
-    predictor = make_predictor(FSNet(backbone=args.backbone).eval(), device="cpu")
+    predictor = FSNetPredictor(net, device="cpu", backend=args.backend)
     n = len(frames)
 
     # Each stage alone, one after the other (the run without a pipeline).
@@ -100,19 +122,29 @@ def main() -> None:
 
     S.segment_video(clip, work / "warm", predictor, size=args.size, flow=args.flow,
                     selection=FR.Selection(max_frames=3), progress=False)  # fmt: skip
-    summary = S.segment_video(clip, work / "run", predictor, size=args.size, flow=args.flow,
-                              progress=False)  # fmt: skip
-    model_only = stage["model"] / n
+    # The network alone and the whole run alternate, so that load from elsewhere hits both alike.
+    alone, whole = [], []
+    for r in range(args.rounds):
+        start = time.perf_counter()
+        for item in inputs:
+            predictor(item.image, item.flow)
+        alone.append((time.perf_counter() - start) / n)
+        summary = S.segment_video(clip, work / f"run{r}", predictor, size=args.size,
+                                  flow=args.flow, progress=False)  # fmt: skip
+        whole.append(summary.seconds / summary.frames)
+    model_only, end_to_end = statistics.median(alone), statistics.median(whole)
     sequential = sum(stage.values()) / n
-    end_to_end = summary.seconds / summary.frames
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{args.threads} torch threads; {n} frames of {what} (854x480), "
-          f"FSNet {args.backbone} at {args.size}x{args.size}, flow {args.flow}")  # fmt: skip
+          f"{what_model} at {args.size}x{args.size}, flow {args.flow}; "
+          f"network: {predictor.describe()}")  # fmt: skip
     print("stages alone, s/frame: " + ", ".join(f"{k} {v / n:.3f}" for k, v in stage.items()))
-    print(f"{'':24s}{'s/frame':>10s}{'x model':>10s}")
+    print(f"{'':24s}{'s/frame':>10s}{'x model':>10s}  (medians of {args.rounds} rounds)")
     for label, value in (("model only", model_only), ("sequential stages", sequential),
                          ("end to end (pipeline)", end_to_end)):  # fmt: skip
         print(f"{label:24s}{value:10.3f}{value / model_only:10.2f}")
+    rounds = ", ".join(f"{w / a:.2f}" for a, w in zip(alone, whole, strict=True))
+    print(f"end to end / model only, round by round: {rounds}")
 
 
 if __name__ == "__main__":

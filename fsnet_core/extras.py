@@ -3,8 +3,9 @@
 The runtime is what the notebooks and commands need, chosen so that installing
 it on Colab changes none of Colab's packages. DenseCRF (``pydensecrf2``, which
 has no wheels and needs a C++ compiler), the reference V-SOD library, notebook
-execution and TensorBoard are extras (``pyproject.toml``); code that needs one
-asks :func:`require`, whose error is the ``pip install`` command that adds it.
+execution, TensorBoard and the CPU engine (OpenVINO) are extras
+(``pyproject.toml``); code that needs one asks :func:`require`, whose error is
+the ``pip install`` command that adds it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "py_sod_metrics": ("pysodmetrics", "vsod"),
     "papermill": ("papermill", "run"),
     "tensorboard": ("tensorboard", "tensorboard"),
+    "openvino": ("openvino", "cpu-engine"),
 }
 
 

@@ -4,11 +4,16 @@ A device ``auto`` is the GPU when CUDA is available, else the CPU. A precision
 ``auto`` is the fastest dtype the device computes natively: float16 on CUDA
 (training adds gradient scaling), bfloat16 on CPUs with native bfloat16
 (AVX512-BF16, AMX), float32 elsewhere, where emulated bfloat16 would be slower.
+
+Where the lab keeps its files (:func:`lab_path`) is decided here too, so that every
+layer (the course models, the CPU engine's converted models) finds the same folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+from pathlib import Path
 from typing import Literal
 
 import torch
@@ -69,11 +74,32 @@ def autocast_context(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype)
 
 
+HOME_ENV = "FSNET_LAB_HOME"
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The folder holding ``pyproject.toml`` when the package runs from a source checkout."""
+
+
+def checkout_root() -> Path | None:
+    """The source checkout's root, or ``None`` for an installed package (e.g. on Colab)."""
+    return CHECKOUT if (CHECKOUT / "pyproject.toml").is_file() else None
+
+
+def lab_path(*parts: str) -> Path:
+    """``parts`` under ``$FSNET_LAB_HOME`` when set, else under the checkout root when
+    running from a source checkout, else under ``.``."""
+    home = os.environ.get(HOME_ENV)
+    return (Path(home) if home else checkout_root() or Path.cwd()).joinpath(*parts)
+
+
 __all__ = [
+    "CHECKOUT",
+    "HOME_ENV",
     "PRECISIONS",
     "Precision",
     "autocast_context",
     "autocast_dtype",
+    "checkout_root",
+    "lab_path",
     "resolve_device",
     "resolve_precision",
 ]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from colab_env import colab_installed, colab_python  # noqa: F401 (session fixtures)
+from drawn import train_tiny
+
+# Predictors in the suite run on PyTorch (the reference), so that a test does not convert its
+# model for OpenVINO first; tests/test_engine.py chooses the engine itself. A value set outside
+# wins, and the notebooks' kernels inherit it.
+os.environ.setdefault("FSNET_LAB_BACKEND", "torch")
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO / "tests" / "data" / "fsnet_reference"
@@ -76,3 +83,10 @@ def tiny_fsnet():
         return model.eval()
 
     return make
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """A small FSNet (ResNet-18, 16 channels) trained for a few steps at 64 px, so that its
+    masks mean something: agreement between backends is then not vacuous."""
+    return train_tiny()

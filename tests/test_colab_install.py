@@ -32,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from colab_env import freeze, pins, run
+from colab_env import freeze, pins, restore_baseline, run
 
 from fsnet_core.harness.notebooks import find_notebooks
 
@@ -130,3 +130,34 @@ def test_notebook_runs_in_colabs_environment(colab_installed, colab_python, note
     printed = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])]
     assert any(t.startswith("SMOKE on: no CUDA GPU was found") for t in printed), printed[:4]
     assert list((tmp_path / "figures").glob("*.png")), f"{notebook.name} wrote no figure"
+
+
+def test_the_cpu_engine_extra_installs_and_changes_none_of_colabs_packages(
+    colab_installed, colab_python, tmp_path
+):
+    """``pip install "fsnet-lab[cpu-engine]"`` on Colab adds OpenVINO (its one dependency,
+    numpy, is Colab's) and the predictor then runs on it. Last in this module: the
+    notebooks above run on the runtime alone, as the set-up cell installs it."""
+    before = freeze(colab_python)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "FSNET_LAB_BACKEND")}
+    env |= {"CC": "/bin/false", "CXX": "/bin/false", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    try:
+        done = run(
+            [str(colab_python), "-m", "pip", "install", "-q", f"{REPO}[cpu-engine]"], env=env
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        after = freeze(colab_python)
+        changed = {n: (before[n], after.get(n)) for n in pins() if after.get(n) != before[n]}
+        assert not changed, f"the cpu-engine extra changed Colab's packages: {changed}"
+        assert "openvino" in after and "restart" not in (done.stdout + done.stderr).lower()
+        check = run([str(colab_python), "-m", "pip", "check"])
+        assert check.returncode == 0, check.stdout + check.stderr
+        script = (
+            "from fsnet_core import FSNet, FSNetPredictor\n"
+            "print(FSNetPredictor(FSNet(backbone='resnet18', channels=8)).backend)\n"
+        )
+        probe = run([str(colab_python), "-c", script], cwd=tmp_path, env=env)
+        assert probe.returncode == 0, probe.stderr[-2000:]
+        assert probe.stdout.split() == ["openvino"]
+    finally:
+        restore_baseline(colab_python)  # the next module starts from Colab's packages again

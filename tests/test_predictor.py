@@ -5,40 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
+from drawn import drawn_batch as _batch
 
 from fsnet_core import FSNet, FSNetPredictor, fold_batchnorm
 from fsnet_core.course.demo import drawn_pair
-from fsnet_core.flow import flow_to_color
-from fsnet_core.model.inputs import to_model_input
-
-
-def _batch(size: int, seeds: list[int]):
-    frames, flows, masks = [], [], []
-    for seed in seeds:
-        frame, flow, mask = drawn_pair(size, seed=seed, random_position=True)
-        frames.append(to_model_input(frame))
-        flows.append(to_model_input(flow_to_color(flow)))
-        masks.append(torch.from_numpy(mask)[None, None].float())
-    return torch.cat(frames), torch.cat(flows), torch.cat(masks)
-
-
-@pytest.fixture(scope="module")
-def trained_model() -> FSNet:
-    """A small FSNet trained for a few steps, so its masks mean something."""
-    torch.manual_seed(0)
-    model = FSNet(backbone="resnet18", channels=16)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    for step in range(25):
-        image, flow, mask = _batch(64, [4 * step + i for i in range(4)])
-        out = model(image, flow)
-        loss = F.binary_cross_entropy_with_logits(
-            out.appearance, mask
-        ) + F.binary_cross_entropy_with_logits(out.motion, mask)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return model.eval()
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:

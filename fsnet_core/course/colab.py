@@ -6,7 +6,8 @@ The set-up cell installs the runtime only. Notebook 05 also scores saliency maps
 of Colab's packages: pysodmetrics without its dependencies (its pin
 ``opencv-python-headless<5`` would replace Colab's OpenCV 5; what it imports,
 SciPy, scikit-image, scikit-learn and OpenCV, Colab already has), pydensecrf2
-compiled from source (Colab has a C++ compiler). Elsewhere it installs nothing
+compiled from source (Colab has a C++ compiler). Notebook 07 may add OpenVINO, the
+CPU engine (its one dependency, numpy, is Colab's own). Elsewhere it installs nothing
 and says, in one line per extra, how to add it.
 """
 
@@ -23,6 +24,7 @@ from ..extras import available, missing_message
 COLAB_INSTALLS: dict[str, tuple[str, list[str]]] = {
     "py_sod_metrics": ("V-SOD scores (S, E, F, MAE)", ["--no-deps", "pysodmetrics>=1.4,<2"]),
     "pydensecrf": ("DenseCRF", ["pydensecrf2>=1.1,<2"]),
+    "openvino": ("the CPU engine (OpenVINO)", ["openvino>=2025.1,<2027"]),
 }
 
 

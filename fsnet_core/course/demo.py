@@ -76,7 +76,9 @@ def forward_pass_figure(out_dir: str | Path, backbone: str = "resnet50", size: i
     frame, flow, mask = drawn_pair(size)
     flow_rgb = flow_to_color(flow)
     model = FSNet(backbone=backbone).eval()
-    out = FSNetPredictor(model)(to_model_input(frame), to_model_input(flow_rgb))
+    # One forward pass: converting it for the CPU engine would take longer than it saves.
+    predictor = FSNetPredictor(model, backend="torch")
+    out = predictor(to_model_input(frame), to_model_input(flow_rgb))
     panels = [
         ("frame", frame),
         ("flow (colour wheel)", flow_rgb),

@@ -28,10 +28,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..runtime import HOME_ENV, lab_path
 from ..train.config import TrainConfig, field_type_problem
-from .paths import checkout_root
 
-HOME_ENV = "FSNET_LAB_HOME"
 CONFIG_ENV = "FSNET_LAB_CONFIG"
 
 if TYPE_CHECKING:
@@ -59,13 +58,6 @@ SMOKE_MODEL: dict[str, Any] = dict(
 )
 # Each variant of a SMOKE-mode ablation (several models per notebook) gets this many epochs.
 SMOKE_ABLATION_EPOCHS = 2
-
-
-def lab_path(*parts: str) -> Path:
-    """``parts`` under ``$FSNET_LAB_HOME`` when set, else under the checkout root when
-    running from a source checkout, else under ``.``."""
-    home = os.environ.get(HOME_ENV)
-    return (Path(home) if home else checkout_root() or Path.cwd()).joinpath(*parts)
 
 
 _announced: set[str] = set()

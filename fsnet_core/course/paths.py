@@ -1,16 +1,11 @@
-"""Where the course keeps its files: the source checkout when there is one, else the cwd."""
+"""Where the course keeps its files: the source checkout when there is one, else the cwd.
+
+The rule itself is :mod:`fsnet_core.runtime`'s (every layer needs it); named here for the course.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-CHECKOUT = Path(__file__).resolve().parents[2]
-"""The folder holding ``pyproject.toml`` when the package runs from a source checkout."""
-
-
-def checkout_root() -> Path | None:
-    """The source checkout's root, or ``None`` for an installed package (e.g. on Colab)."""
-    return CHECKOUT if (CHECKOUT / "pyproject.toml").is_file() else None
-
+from ..runtime import CHECKOUT as CHECKOUT  # the checkout folder, for the harness
+from ..runtime import checkout_root
 
 __all__ = ["checkout_root"]

@@ -1,7 +1,8 @@
 """Inference: the fast predictor, running a model over a dataset or a video, DenseCRF.
 
 ``predictor`` (BN folding, one-time precision cast, pre-packed oneDNN
-convolutions from ``onednn``), ``runner`` (``fsnet infer``: a dataset in,
+convolutions from ``onednn``; on the CPU the OpenVINO engine of ``engine``,
+an optional extra, with its cache of converted models), ``runner`` (``fsnet infer``: a dataset in,
 8-bit probability maps out), ``segment`` (``fsnet segment``: a video or a
 folder of frames in, masks, maps and an overlay out) with what it is built
 from: ``frames`` (reading), ``pipeline`` (the thread pipeline), ``writers``
@@ -21,6 +22,23 @@ from .crf import (
     crf_missing_message,
     refine,
     unary_from_probability,
+)
+from .engine import (
+    BACKEND_ENV,
+    BACKENDS,
+    CACHE_FORMAT,
+    ENGINE,
+    CacheKey,
+    Conversion,
+    OpenVINOModel,
+    cache_root,
+    code_digest,
+    converted_model,
+    engine_available,
+    engine_missing_note,
+    engine_precision,
+    engine_version,
+    requested_backend,
 )
 from .frames import (
     FOLDER_FPS,
@@ -59,6 +77,8 @@ from .predictor import (
     NORMALISED_LIMIT,
     FSNetPredictor,
     check_model_input,
+    choose_backend,
+    default_precision,
     fold_batchnorm,
 )
 from .runner import (
@@ -89,7 +109,14 @@ from .writers import (
 )
 
 __all__ = [
+    "BACKENDS",
+    "BACKEND_ENV",
+    "CACHE_FORMAT",
     "CRFParams",
+    "CacheKey",
+    "Conversion",
+    "ENGINE",
+    "OpenVINOModel",
     "DSS_CRF",
     "FLOW_MIN_SIDE",
     "FOLDER_FPS",
@@ -113,13 +140,22 @@ __all__ = [
     "VIDEO_EXTS",
     "Worker",
     "authors_checkpoint",
+    "cache_root",
     "check_made_alike",
     "check_model_input",
     "check_source",
+    "choose_backend",
+    "code_digest",
+    "converted_model",
     "crf_available",
     "crf_missing_message",
     "declared_frames",
+    "default_precision",
     "differences",
+    "engine_available",
+    "engine_missing_note",
+    "engine_precision",
+    "engine_version",
     "flow_scale",
     "fold_batchnorm",
     "frame_pairs",
@@ -136,6 +172,7 @@ __all__ = [
     "predict_sequence",
     "read_manifest",
     "refine",
+    "requested_backend",
     "run_inference",
     "segment_video",
     "shortfall",

@@ -10,17 +10,15 @@ rather than mixing two runs' files under one manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-from ..io import InputError, sha256_of
+from ..io import InputError, sha256_of, state_digest
 from .predictor import FSNetPredictor
 
 ModelSource = str | os.PathLike | nn.Module | FSNetPredictor
@@ -31,12 +29,9 @@ def model_digest(model: ModelSource) -> str:
     """SHA-256 of a checkpoint file, or of a model's (or predictor's) weights."""
     if isinstance(model, (str, os.PathLike)):
         return "file:" + sha256_of(model)
-    net = model.model if isinstance(model, FSNetPredictor) else model
-    digest = hashlib.sha256()
-    for key, value in sorted(net.state_dict().items()):
-        digest.update(key.encode())
-        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
-    return "weights:" + digest.hexdigest()
+    if isinstance(model, FSNetPredictor):
+        return "weights:" + model.digest()
+    return "weights:" + state_digest(model)
 
 
 def model_entry(model: ModelSource) -> dict[str, Any]:

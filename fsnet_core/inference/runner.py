@@ -59,6 +59,8 @@ class InferenceSummary:
     out_dir: Path
     single_frame: tuple[str, ...] = ()
     """Sequences with one frame: no next frame, so no flow and no map."""
+    network: str = ""
+    """What ran the network (:meth:`FSNetPredictor.describe`), when it ran."""
 
     @property
     def fps(self) -> float:
@@ -74,6 +76,8 @@ class InferenceSummary:
             f"{self.skipped} already there) in {self.seconds:.1f} s: {self.fps:.2f} frames/s "
             f"overall, {self.model_fps:.2f} frames/s for the network alone"
         )
+        if self.network:
+            text += f"\nnetwork: {self.network}"
         if self.single_frame:
             text += (
                 f"\nnote: no maps for {len(self.single_frame)} sequence(s) of one frame "
@@ -87,9 +91,10 @@ def make_predictor(
 ) -> FSNetPredictor:
     """A predictor from a checkpoint path (ours or the authors'), a model, or a predictor.
 
-    ``fast`` folds batch norm, uses channels-last and autocast (bfloat16 on CPU,
-    float16 on CUDA); ``fast=False`` runs the plain float32 network. A predictor
-    passed in is used as it is.
+    ``fast``: the fast predictor (on the CPU OpenVINO when installed, else PyTorch
+    with folded batch norm, channels-last and pre-packed convolutions; bfloat16 where
+    the CPU computes it natively, float16 on CUDA); ``fast=False`` runs the plain
+    float32 network on PyTorch. A predictor passed in is used as it is.
     """
     if isinstance(source, FSNetPredictor):
         return source
@@ -102,7 +107,12 @@ def make_predictor(
     if fast:
         return FSNetPredictor(source, device=device)
     return FSNetPredictor(
-        source, device=device, precision="float32", channels_last=False, fold_bn=False
+        source,
+        device=device,
+        precision="float32",
+        channels_last=False,
+        fold_bn=False,
+        backend="torch",
     )
 
 
@@ -291,6 +301,7 @@ def run_inference(
     if not pending:  # all done already: no need to load the model
         return summary
     predictor = make_predictor(model, device=device, fast=fast)
+    manifest["backend"] = predictor.backend  # recorded, not compared: float32 maps agree
     with atomic_write(out / MANIFEST) as tmp:  # before the first map, so a resume is checked
         tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     clock = _Clock()
@@ -314,6 +325,7 @@ def run_inference(
         frames=len(pending),
         seconds=time.perf_counter() - start,
         model_seconds=clock.model_seconds,
+        network=predictor.describe(),
     )
 
 

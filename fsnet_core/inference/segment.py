@@ -60,11 +60,11 @@ from ..data.transforms import PairTransform
 from ..flow import default_method, flow_to_color, make_estimator
 from ..io import InputError, atomic_write, read_map, write_png
 from ..model.inputs import PAPER_SIZE
-from ..runtime import resolve_device, resolve_precision
+from ..runtime import resolve_device
 from .frames import FOLDER_FPS, Frame, Pair, Selection, frame_pairs, open_frames, source_identity
 from .manifest import ModelSource, check_made_alike, model_entry, package_version
 from .pipeline import Worker, in_background
-from .predictor import FSNetPredictor
+from .predictor import FSNetPredictor, choose_backend, default_precision
 from .runner import full_size_probability, make_predictor, to_uint8
 from .writers import OverlayWriter, tint
 
@@ -90,6 +90,8 @@ class SegmentSummary:
     size: int = PAPER_SIZE
     names: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    network: str = ""
+    """What ran the network (:meth:`FSNetPredictor.describe`), when it ran."""
 
     @property
     def seconds_per_frame(self) -> float:
@@ -107,6 +109,8 @@ class SegmentSummary:
                 f": {self.seconds_per_frame:.3f} s/frame overall, "
                 f"{self.model_seconds_per_frame:.3f} s/frame in the network"
             )
+        if self.network:
+            text += f"\nnetwork: {self.network}"
         return text
 
 
@@ -211,8 +215,13 @@ def authors_checkpoint(url: str | None = None, progress: bool = True) -> Path:
 
 def _precision(model: ModelSource, device: torch.device) -> str:
     """The dtype the network will compute in (a predictor passed in keeps its own)."""
-    dtype = model.dtype if isinstance(model, FSNetPredictor) else resolve_precision("auto", device)
+    dtype = model.dtype if isinstance(model, FSNetPredictor) else default_precision(device)
     return str(dtype).removeprefix("torch.")
+
+
+def _backend(model: ModelSource, device: torch.device) -> str:
+    """What will run the network: ``openvino`` or ``torch`` (a predictor passed in: its own)."""
+    return model.backend if isinstance(model, FSNetPredictor) else choose_backend("auto", device)
 
 
 def _kept(out: Path) -> int:
@@ -303,6 +312,7 @@ def segment_video(
         "size": size,
         "precision": _precision(model, target),
         "flow": method,
+        "backend": _backend(model, target),  # recorded, not compared: float32 maps agree
         "selection": asdict(selection),
         "fps": fps,
         "fsnet_lab": package_version(),
@@ -366,6 +376,7 @@ def segment_video(
         raise InputError(source, "no frames to segment (empty video or folder, or start too late)")
     outputs.overlay.close()
     summary.seconds = time.perf_counter() - start_time
+    summary.network = predictor.describe() if predictor is not None else ""
     _write_manifest(out, {**record, "frames": summary.names, "warnings": summary.warnings})
     return summary
 

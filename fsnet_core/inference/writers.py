@@ -23,6 +23,9 @@ from .frames import FOLDER_FPS
 GIF_MAX_FPS = 10.0
 GIF_WIDTH = 320
 GIF_MAX_FRAMES = 600
+H264_PRESET = "superfast"
+"""x264's speed preset: half the CPU of ``veryfast`` (9 vs 17 ms a 480p frame) for a file about
+a tenth larger, so the encoder does not slow ``fsnet segment`` down at small network sizes."""
 
 
 def tint(frame: np.ndarray, mask: np.ndarray, alpha: float = 0.5) -> np.ndarray:
@@ -60,7 +63,7 @@ class H264Writer:
         )
         stream.width, stream.height = width - width % 2, height - height % 2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(self.crf), "preset": "veryfast"}
+        stream.options = {"crf": str(self.crf), "preset": H264_PRESET}
         self._stream = stream
 
     @contextlib.contextmanager
@@ -137,7 +140,9 @@ class OverlayWriter:
         if w > GIF_WIDTH:
             small = (GIF_WIDTH, round(h * GIF_WIDTH / w))
             rgb = cv2.resize(rgb, small, interpolation=cv2.INTER_AREA)
-        return Image.fromarray(rgb).quantize(colors=128)
+        # Fast octree: under a millisecond a frame; the default median cut takes over 100 ms,
+        # more than the network at small sizes.
+        return Image.fromarray(rgb).quantize(colors=128, method=Image.Quantize.FASTOCTREE)
 
     def close(self) -> None:
         """Finish both files and move them into place (nothing is left half-written)."""

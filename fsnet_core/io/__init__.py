@@ -58,6 +58,7 @@ from .weights import (
     expected_digest,
     hub_checkpoint_path,
     load_weights,
+    state_digest,
     weights_file,
 )
 
@@ -101,6 +102,7 @@ __all__ = [
     "read_rgb",
     "remove_stale_temporaries",
     "sha256_of",
+    "state_digest",
     "source_url",
     "weights_file",
     "write_png",

@@ -169,6 +169,23 @@ def weights_file(
     return target
 
 
+def state_digest(module: Any) -> str:
+    """SHA-256 (hex) of a module's state dict: every tensor's name and bytes, names sorted.
+
+    What tells two sets of weights apart wherever no file names them (a model in
+    memory, a predictor, the CPU engine's cache key).
+    """
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256()
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
 __all__ = [
     "NAME_DIGEST",
     "WeightsUnavailable",
@@ -176,5 +193,6 @@ __all__ = [
     "expected_digest",
     "hub_checkpoint_path",
     "load_weights",
+    "state_digest",
     "weights_file",
 ]

@@ -8,6 +8,7 @@ from .inputs import (
     IMAGENET_STD,
     PAPER_SIZE,
     FSNetInputs,
+    check_same_shape,
     from_model_input,
     to_model_input,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "StageTrace",
     "load_model",
     "load_official_weights",
+    "check_same_shape",
     "from_model_input",
     "fsnet",
     "official_key_map",

@@ -18,6 +18,7 @@ from .backbone import ResNetStream, load_imagenet_into_streams
 from .bpm import BPM
 from .config import FSNetConfig
 from .decoder import Decoder
+from .inputs import check_same_shape
 from .layers import DimReduce, resize_to
 from .rcam import RCAM, RCAM_GATES, Gate, RCAMOutput
 
@@ -153,11 +154,7 @@ class FSNet(nn.Module):
     def _run(
         self, image: torch.Tensor, flow: torch.Tensor, trace: FSNetTrace | None
     ) -> FSNetOutput:
-        if image.shape != flow.shape:
-            raise ValueError(
-                f"image and flow must have the same shape, got {tuple(image.shape)} "
-                f"and {tuple(flow.shape)}"
-            )
+        check_same_shape(image, flow)
         size = image.shape[-2:]
 
         # Stage 0: the two stems, fused by RCAM into the start of the merge stream.

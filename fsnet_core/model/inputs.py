@@ -35,6 +35,15 @@ def from_model_input(x: torch.Tensor) -> np.ndarray:
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def check_same_shape(image: torch.Tensor, flow: torch.Tensor) -> None:
+    """ValueError unless the frame and its flow image have one shape (the two streams meet)."""
+    if image.shape != flow.shape:
+        raise ValueError(
+            f"image and flow must have the same shape, got {tuple(image.shape)} "
+            f"and {tuple(flow.shape)}"
+        )
+
+
 class FSNetInputs(nn.Module):
     """A frame and its flow colour image as the two inputs of FSNet, ``1 x 3 x size x size``.
 
@@ -76,6 +85,7 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "PAPER_SIZE",
+    "check_same_shape",
     "from_model_input",
     "to_model_input",
 ]
