@@ -43,13 +43,13 @@ import torch
 
 from fsnet_core import FSNet, FSNetPredictor, load_model
 from fsnet_core.course.demo import drawn_pair
+from fsnet_core.course.model_cache import newest_course_checkpoint
 from fsnet_core.flow import flow_to_color
 from fsnet_core.inference import engine as E
 from fsnet_core.inference.checkpoints import trained_size
 from fsnet_core.inference.onednn import packing_supported
 from fsnet_core.inference.predictor import choose_backend, default_precision
 from fsnet_core.model.inputs import PAPER_SIZE, to_model_input
-from fsnet_core.runtime import lab_path
 
 CAP = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
 Runner = Callable[[torch.Tensor, torch.Tensor], object]
@@ -175,8 +175,49 @@ def time_table(model: torch.nn.Module, size: int, rounds: int, compile: bool) ->
         print(f"{mark:2}{name:<30}{median:>9.3f}{1 / median:>10.2f}{base / median:>9.2f}x"
               f"{work:>9.3f}{base_cpu / work:>10.2f}x")  # fmt: skip
     print("* FSNetPredictor(model)'s default here; " + "; ".join(conversions(found)))
+    best = min(statistics.median(spent) for spent in times.values())
+    for line in ceiling_lines(model_gflops(model, size), matmul_gflops(), base, best):
+        print(line)
     print("CPU s: CPU time of all the process's threads per frame (the work done, which load "
           "from other processes does not inflate as it does wall time)")  # fmt: skip
+
+
+def model_gflops(model: torch.nn.Module, size: int) -> float:
+    """Floating-point operations of one frame pair (a multiply-add counts two), in GFLOP."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    image, flow = inputs(size, seed=1)
+    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+        model(image, flow)
+    return counter.get_total_flops() / 1e9
+
+
+def matmul_gflops(side: int = 2048, repeats: int = 5) -> float:
+    """The float32 rate this CPU reaches at its best: a large matrix product (median of runs).
+
+    Convolutions computed as products run no faster than the machine's own GEMM, so
+    this bounds every float32 backend here (others' load lowers it alike).
+    """
+    a, b = torch.randn(side, side), torch.randn(side, side)
+    torch.mm(a, b)
+    spent = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        spent.append(time.perf_counter() - start)
+    return 2 * side**3 / statistics.median(spent) / 1e9
+
+
+def ceiling_lines(work: float, rate: float, eager: float, best: float) -> list[str]:
+    """What the float32 ceiling allows: ``work`` GFLOP a frame at ``rate`` GFLOP/s."""
+    floor = work / rate
+    return [
+        f"work: {work:.1f} GFLOP a frame; float32 matrix product here: {rate:.0f} GFLOP/s "
+        f"({torch.get_num_threads()} threads): at that rate the frame's products take at least "
+        f"{floor:.3f} s, {eager / floor:.2f}x the authors' eager (a float32 ceiling)",
+        f"the authors' eager computes at {work / eager:.0f} GFLOP/s, the fastest row at "
+        f"{work / best:.0f} GFLOP/s ({work / best / rate:.0%} of the matrix product's rate)",
+    ]
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -204,18 +245,11 @@ def agreement_table(model: torch.nn.Module, sizes: list[int], frames: int) -> No
         print(f"{mark:2}{name:<30}" + "".join(f"{v:>11.4f}" for v in values))
 
 
-def course_checkpoint() -> Path:
-    found = sorted(
-        lab_path("runs", "cache").glob("notebook-*/finetune/last.pt"),
-        key=lambda p: p.stat().st_mtime,
-    )
-    if not found:
-        sys.exit("no course model in the lab's cache: run notebook 00 first (or pass a path)")
-    return found[-1]
-
-
 def load(spec: str) -> tuple[torch.nn.Module, Path, int]:
-    path = course_checkpoint() if spec == "course" else Path(spec)
+    try:
+        path = newest_course_checkpoint() if spec == "course" else Path(spec)
+    except FileNotFoundError as exc:
+        sys.exit(str(exc))
     model = load_model(path).eval()
     return model, path, trained_size(path) or PAPER_SIZE
 

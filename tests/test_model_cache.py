@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from fsnet_core.course.model_cache import cached_run_dir, config_key, lab_path, train_or_load
+from fsnet_core.course.model_cache import (
+    cached_run_dir,
+    config_key,
+    lab_path,
+    newest_course_checkpoint,
+    train_or_load,
+)
 from fsnet_core.train import train
 from fsnet_core.train.config import TrainConfig
 
@@ -165,3 +173,16 @@ def test_right_typed_overrides_are_taken(monkeypatch, capsys):
     config = notebook_config(True, data="d")
     assert (config.lr, config.scales, config.augment, config.threads) == (1, (1.0, 1.25), False, 2)
     assert "overrides from $FSNET_LAB_CONFIG" in capsys.readouterr().out
+
+
+def test_newest_course_checkpoint_takes_the_newest_and_says_when_there_is_none(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run notebook 00"):
+        newest_course_checkpoint(tmp_path)
+    older, newer = (tmp_path / f"notebook-{k}" / "finetune" / "last.pt" for k in ("b", "a"))
+    for age, path in ((200, older), (100, newer)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - age, time.time() - age))
+    (tmp_path / "other-run" / "finetune").mkdir(parents=True)
+    (tmp_path / "other-run" / "finetune" / "last.pt").write_bytes(b"not the course")
+    assert newest_course_checkpoint(tmp_path) == newer

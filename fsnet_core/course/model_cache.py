@@ -174,6 +174,18 @@ def train_or_load(
     return train(config.replace(out=str(out)), resume="or-start")
 
 
+def newest_course_checkpoint(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The notebooks' shared model as the benchmarks time it: the newest cached ``last.pt``.
+
+    Raises ``FileNotFoundError`` (saying to run notebook 00) when the cache holds none.
+    """
+    base = Path(cache_dir) if cache_dir is not None else lab_path("runs", "cache")
+    found = sorted(base.glob("notebook-*/finetune/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        raise FileNotFoundError(f"{base}: no course model cached yet (run notebook 00 first)")
+    return found[-1]
+
+
 __all__ = [
     "CONFIG_ENV",
     "HOME_ENV",
@@ -184,6 +196,7 @@ __all__ = [
     "config_key",
     "config_overrides",
     "lab_path",
+    "newest_course_checkpoint",
     "notebook_config",
     "synthetic_root",
     "train_or_load",
