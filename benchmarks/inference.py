@@ -1,7 +1,7 @@
 """CPU inference speed: the authors' float32 eager FSNet against every backend and precision.
 
     .venv/bin/python benchmarks/inference.py [--size 352] [--rounds 5] [--threads 2]
-        [--checkpoint CKPT|course ...] [--frames 8] [--no-cap] [--compile]
+        [--checkpoint CKPT|course ...] [--frames 8] [--no-cap] [--compile] [--onnxruntime]
 
 Every runner is timed in this one process on the same inputs (batch 1), rounds
 alternating between them so that load from elsewhere hits all alike; the
@@ -11,7 +11,9 @@ code to 1e-14, run as their ``infer.py`` runs it). The row ``FSNetPredictor()``
 would choose on this machine is marked ``*``. Rows: PyTorch's predictor
 (folded batch norm, pre-packed oneDNN convolutions) and OpenVINO (the ``cpu-engine``
 extra), each in float32 and, where the CPU computes it natively, bfloat16;
-``--compile`` adds the PyTorch predictor under ``torch.compile`` (minutes to compile).
+``--compile`` adds the PyTorch predictor under ``torch.compile`` (minutes to compile),
+``--onnxruntime`` ONNX Runtime (``pip install onnxruntime onnxscript``), the other
+well-kept CPU engine, for comparison.
 
 The CPU's instruction sets are detected and printed. On a CPU with more than
 AVX2 (AVX-512, AMX), the same table is printed a second time from a child
@@ -30,12 +32,16 @@ and at 352.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,6 +112,33 @@ def native_torch_bf16() -> bool:
     return packing_supported(torch.bfloat16) and "ONEDNN_MAX_CPU_ISA" not in os.environ
 
 
+def onnxruntime_runner(model: torch.nn.Module, size: int, threads: int) -> Runner:
+    """ONNX Runtime on the CPU, for comparison (not a backend of the predictor).
+
+    The graph comes from ``torch.onnx.export``'s dynamo exporter (the TorchScript one
+    refuses the pyramid pooling's adaptive pools at this size); exporting takes about
+    a minute and is not cached.
+    """
+    import onnxruntime as ort
+
+    folder = Path(tempfile.mkdtemp(prefix="fsnet-onnx-"))
+    example = torch.zeros(1, 3, size, size)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sys.stderr):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example, example), folder / "fsnet.onnx",
+                          input_names=["image", "flow"], dynamo=True)  # fmt: skip
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    session = ort.InferenceSession(str(folder / "fsnet.onnx"), options,
+                                   providers=["CPUExecutionProvider"])  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)
+
+    def run(image: torch.Tensor, flow: torch.Tensor) -> object:
+        return session.run(None, {"image": image.numpy(), "flow": flow.numpy()})
+
+    return run
+
+
 def runners(model: torch.nn.Module, compile: bool = False) -> dict[str, Runner]:
     """Every backend and precision this machine computes natively, eager first."""
 
@@ -151,14 +184,20 @@ def conversions(found: dict[str, Runner]) -> list[str]:
     return lines
 
 
-def time_table(model: torch.nn.Module, size: int, rounds: int, compile: bool) -> None:
+def time_table(
+    model: torch.nn.Module, size: int, rounds: int, compile: bool, onnx: bool = False
+) -> None:
     image, flow = inputs(size, seed=1)
     found = runners(model, compile)
+    if onnx:
+        found["ONNX Runtime float32"] = onnxruntime_runner(model, size, torch.get_num_threads())
     for run in found.values():  # warm-up: conversion, compilation, oneDNN primitive caches
         run(image, flow)
     times: dict[str, list[float]] = {name: [] for name in found}
     cpu: dict[str, list[float]] = {name: [] for name in found}
+    matmul, rates = matmul_runner(), []
     for _ in range(rounds):
+        rates.append(matmul())
         for name, run in found.items():
             start, start_cpu = time.perf_counter(), time.process_time()
             run(image, flow)
@@ -175,8 +214,8 @@ def time_table(model: torch.nn.Module, size: int, rounds: int, compile: bool) ->
         print(f"{mark:2}{name:<30}{median:>9.3f}{1 / median:>10.2f}{base / median:>9.2f}x"
               f"{work:>9.3f}{base_cpu / work:>10.2f}x")  # fmt: skip
     print("* FSNetPredictor(model)'s default here; " + "; ".join(conversions(found)))
-    best = min(statistics.median(spent) for spent in times.values())
-    for line in ceiling_lines(model_gflops(model, size), matmul_gflops(), base, best):
+    best = min(min(spent) for spent in times.values())
+    for line in ceiling_lines(model_gflops(model, size), max(rates), base, best):
         print(line)
     print("CPU s: CPU time of all the process's threads per frame (the work done, which load "
           "from other processes does not inflate as it does wall time)")  # fmt: skip
@@ -192,31 +231,38 @@ def model_gflops(model: torch.nn.Module, size: int) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def matmul_gflops(side: int = 2048, repeats: int = 5) -> float:
-    """The float32 rate this CPU reaches at its best: a large matrix product (median of runs).
+def matmul_runner(side: int = 2048) -> Callable[[], float]:
+    """A large float32 matrix product; each call returns the GFLOP/s it ran at.
 
     Convolutions computed as products run no faster than the machine's own GEMM, so
-    this bounds every float32 backend here (others' load lowers it alike).
+    its best rate bounds every float32 backend here. It is timed in the same
+    alternating rounds as the runners, so others' load hits it alike.
     """
     a, b = torch.randn(side, side), torch.randn(side, side)
     torch.mm(a, b)
-    spent = []
-    for _ in range(repeats):
+
+    def rate() -> float:
         start = time.perf_counter()
         torch.mm(a, b)
-        spent.append(time.perf_counter() - start)
-    return 2 * side**3 / statistics.median(spent) / 1e9
+        return 2 * side**3 / (time.perf_counter() - start) / 1e9
+
+    return rate
 
 
 def ceiling_lines(work: float, rate: float, eager: float, best: float) -> list[str]:
-    """What the float32 ceiling allows: ``work`` GFLOP a frame at ``rate`` GFLOP/s."""
+    """What the float32 ceiling allows: ``work`` GFLOP a frame at ``rate`` GFLOP/s.
+
+    ``rate`` is the matrix product's best round, ``best`` the fastest runner's best round
+    and ``eager`` the authors' eager model's median, as in the table.
+    """
     floor = work / rate
     return [
         f"work: {work:.1f} GFLOP a frame; float32 matrix product here: {rate:.0f} GFLOP/s "
-        f"({torch.get_num_threads()} threads): at that rate the frame's products take at least "
-        f"{floor:.3f} s, {eager / floor:.2f}x the authors' eager (a float32 ceiling)",
-        f"the authors' eager computes at {work / eager:.0f} GFLOP/s, the fastest row at "
-        f"{work / best:.0f} GFLOP/s ({work / best / rate:.0%} of the matrix product's rate)",
+        f"({torch.get_num_threads()} threads, best round): at that rate the frame's products "
+        f"take at least {floor:.3f} s, {eager / floor:.2f}x the authors' eager (a float32 ceiling)",
+        f"the authors' eager computes at {work / eager:.0f} GFLOP/s (median), the fastest row at "
+        f"{work / best:.0f} GFLOP/s in its best round ({work / best / rate:.0%} of the matrix "
+        "product's)",
     ]
 
 
@@ -266,6 +312,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=8, help="scenes for the mask agreement")
     parser.add_argument("--no-cap", action="store_true", help="skip the AVX2-capped table")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile")
+    parser.add_argument(
+        "--onnxruntime", action="store_true", help="also time ONNX Runtime (needs onnxruntime)"
+    )
     parser.add_argument("--capped", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -292,7 +341,7 @@ def main() -> None:
         size = args.size or (trained if path is not None else PAPER_SIZE)
         what = path or f"random weights, {model.config.backbone}"
         print(f"\nFSNet ({what}) at {size}x{size}:")
-        time_table(model, size, args.rounds, args.compile)
+        time_table(model, size, args.rounds, args.compile, args.onnxruntime)
         if path is None:
             print(
                 "random weights: their masks say nothing, so no agreement is measured (pass "
