@@ -11,7 +11,7 @@ additions fused (:mod:`.onednn`). Optionally the whole graph is handed to
 minutes on a small CPU.
 
 On the CPU the predictor runs on OpenVINO when it is installed (:mod:`.engine`:
-about twice as fast again on AMX, 1.5x on AVX2-only CPUs), and on PyTorch as
+about twice as fast again on AMX, 1.2-1.3x on AVX2-only CPUs), and on PyTorch as
 above otherwise, with a one-line note; ``backend="torch"`` (or
 ``$FSNET_LAB_BACKEND=torch``) keeps PyTorch. PyTorch stays the reference, and
 the only path on a GPU.
