@@ -2,16 +2,13 @@
 
     .venv/bin/pip install nncf   # not a dependency: this trial only
     .venv/bin/python benchmarks/int8_trial.py [--checkpoint course] [--scenes 32]
-        [--accuracy-control]
 
 NNCF's post-training quantisation (mixed preset: symmetric weights, asymmetric
 activations) of the OpenVINO graph, calibrated on ``--scenes`` drawn scenes at the
 checkpoint's training size. Prints the CPU time per frame of float32 and int8
 OpenVINO (two threads, alternating rounds) and the IoU of int8's masks (logit > 0)
 with float32 eager PyTorch's on held-out drawn scenes; the issue asks for IoU >= 0.99
-before a faster precision may be used. ``--accuracy-control`` runs NNCF's
-accuracy-controlled quantisation instead, which reverts the layers that cost most
-agreement to float32 until the IoU drop is at most 0.01 (it can take tens of minutes).
+before a faster precision may be used.
 """
 
 from __future__ import annotations
@@ -65,7 +62,6 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="course", help="weights, or 'course'")
     parser.add_argument("--scenes", type=int, default=32, help="calibration scenes")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--accuracy-control", action="store_true")
     args = parser.parse_args()
     try:
         import nncf
@@ -83,18 +79,8 @@ def main() -> None:
     calibration = scenes(size, 500, args.scenes)
     held_out = scenes(size, 100, 8)
     start = time.perf_counter()
-    if args.accuracy_control:
-        validation = scenes(size, 900, args.scenes)
-        reference = eager_masks(model, validation)
-        quantized = nncf.quantize_with_accuracy_control(
-            graph, nncf.Dataset(calibration), nncf.Dataset(validation),
-            lambda compiled, data: iou(compiled, list(data), reference),
-            max_drop=0.01, drop_type=nncf.DropType.ABSOLUTE,
-            preset=nncf.QuantizationPreset.MIXED, subset_size=args.scenes,
-        )  # fmt: skip
-    else:
-        quantized = nncf.quantize(graph, nncf.Dataset(calibration), subset_size=args.scenes,
-                                  preset=nncf.QuantizationPreset.MIXED)  # fmt: skip
+    quantized = nncf.quantize(graph, nncf.Dataset(calibration), subset_size=args.scenes,
+                              preset=nncf.QuantizationPreset.MIXED)  # fmt: skip
     spent = time.perf_counter() - start
     config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 2}
     core = ov.Core()
@@ -110,8 +96,7 @@ def main() -> None:
             run([x, y])
             cpu[name].append(time.process_time() - begin)
     reference = eager_masks(model, held_out)
-    print(f"{path} at {size}x{size}; quantised in {spent:.0f} s on {args.scenes} drawn scenes"
-          + (" with accuracy control" if args.accuracy_control else ""))  # fmt: skip
+    print(f"{path} at {size}x{size}; quantised in {spent:.0f} s on {args.scenes} drawn scenes")
     base = statistics.median(cpu["float32"])
     for name, run in compiled.items():
         work = statistics.median(cpu[name])
