@@ -291,3 +291,44 @@ def test_segment_and_infer_run_on_the_engine_and_record_it(
     summary = run_inference(checkpoint, data, tmp_path / "maps", size=64, progress=False)
     assert summary.frames > 0 and summary.network.startswith("OpenVINO")
     assert json.loads((tmp_path / "maps" / "fsnet_infer.json").read_text())["backend"] == "openvino"
+
+
+FREED_IN_ORDER = """
+import gc, os, signal, sys, time
+import torch
+from fsnet_core import FSNet
+from fsnet_core.inference.engine import OpenVINOModel
+
+handled = []
+signal.signal(signal.SIGUSR1, lambda *args: handled.append(True))
+engines = [OpenVINOModel(FSNet(backbone="resnet18", channels=8, num_bpm=1).eval(), "float32")
+           for _ in range(2)]
+for size, engine in zip((32, 64), engines):
+    engine(torch.zeros(1, 3, size, size), torch.zeros(1, 3, size, size))
+del engine
+engines.pop(0)  # the first compiled model goes first, then the second
+gc.collect()
+engines.pop(0)
+gc.collect()
+junk = [bytearray(1 << 16) for _ in range(500)]  # reuse freed memory, as a long run does
+os.kill(os.getpid(), signal.SIGUSR1)
+time.sleep(0.2)
+print("handled" if handled else "lost")
+"""
+
+
+@needs_engine
+def test_compiled_models_freed_in_order_leave_signals_working(tmp_path):
+    """OpenVINO gives the compiling thread a signal stack of its own and restores the one it
+    found when the model goes: freed first-made-first, the thread was left on a freed stack
+    and the next signal (a child process ending, Ctrl-C) crashed Python."""
+    import os
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", FREED_IN_ORDER],
+        env={**os.environ, "FSNET_LAB_HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-1500:]}"
+    assert done.stdout.strip().splitlines()[-1] == "handled"

@@ -38,6 +38,7 @@ from .engine import (
     engine_missing_note,
     engine_precision,
     engine_version,
+    kept_signal_stack,
     requested_backend,
 )
 from .frames import (
@@ -156,6 +157,7 @@ __all__ = [
     "engine_missing_note",
     "engine_precision",
     "engine_version",
+    "kept_signal_stack",
     "flow_scale",
     "fold_batchnorm",
     "frame_pairs",

@@ -22,7 +22,9 @@ precision: bfloat16 is a setting of the compiled model, not of the graph.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
 import hashlib
 import json
 import os
@@ -30,7 +32,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,6 +247,38 @@ def converted_model(
     return graph, Conversion(folder, cached=False, seconds=seconds, replaced=replaced)
 
 
+class _SignalStack(ctypes.Structure):
+    """Linux's ``stack_t``: an alternate signal stack (glibc's field order)."""
+
+    _fields_ = [("sp", ctypes.c_void_p), ("flags", ctypes.c_int), ("size", ctypes.c_size_t)]
+
+
+@contextlib.contextmanager
+def kept_signal_stack() -> Iterator[None]:
+    """Give the calling thread back its alternate signal stack when the block ends.
+
+    OpenVINO's CPU plugin (2026.4) gives the thread that compiles a model an alternate
+    signal stack of its own, and puts back the one it found when the compiled model is
+    freed. Two compiled models freed in the order they were made leave the thread on the
+    first one's freed stack, and its next signal (Ctrl-C, a child process ending) then
+    kills Python with a segmentation fault. With the thread's own stack put back at once,
+    every compiled model finds, and later restores, that one. Linux only (elsewhere the
+    block just runs).
+    """
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = _SignalStack()
+    if libc.sigaltstack(None, ctypes.byref(own)) != 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        libc.sigaltstack(ctypes.byref(own), None)
+
+
 def _array(x: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(x.detach().float().cpu().numpy())
 
@@ -297,7 +331,8 @@ class OpenVINOModel:
             }
             if self.threads:
                 config["INFERENCE_NUM_THREADS"] = self.threads
-            compiled = self._ov.Core().compile_model(graph, "CPU", config)
+            with kept_signal_stack():
+                compiled = self._ov.Core().compile_model(graph, "CPU", config)
             computed = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
             self.dtype = _DTYPES.get(computed, torch.float32)
             request = compiled.create_infer_request()
@@ -339,5 +374,6 @@ __all__ = [
     "engine_missing_note",
     "engine_precision",
     "engine_version",
+    "kept_signal_stack",
     "requested_backend",
 ]
