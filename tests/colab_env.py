@@ -86,8 +86,16 @@ def restore_baseline(python: Path) -> None:
     if not baseline_file.is_file():  # built before baselines were kept: record it now
         baseline_file.write_text(json.dumps(freeze(python), indent=1))
         return
-    baseline = json.loads(baseline_file.read_text())
-    added = sorted(set(freeze(python)) - set(baseline) - {"fsnet-lab"})
+    uninstall_added(python, json.loads(baseline_file.read_text()), keep={"fsnet-lab"})
+
+
+def uninstall_added(python: Path, since: dict[str, str], keep: set[str] = frozenset()) -> None:
+    """Uninstall the packages not in ``since`` (a :func:`freeze` taken earlier), but ``keep``.
+
+    A test that installs something for itself takes out only that, so what the set-up cell
+    installed earlier in the session (the runtime's dependencies) stays for later tests.
+    """
+    added = sorted(set(freeze(python)) - set(since) - set(keep))
     if added:
         done = run([str(python), "-m", "pip", "uninstall", "-y", "-q", *added])
         assert done.returncode == 0, f"could not restore Colab's environment:\n{done.stderr}"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from colab_env import freeze, pins, restore_baseline, run
+from colab_env import freeze, pins, run, uninstall_added
 
 from fsnet_core.harness.notebooks import find_notebooks
 
@@ -160,4 +160,5 @@ def test_the_cpu_engine_extra_installs_and_changes_none_of_colabs_packages(
         assert probe.returncode == 0, probe.stderr[-2000:]
         assert probe.stdout.split() == ["openvino"]
     finally:
-        restore_baseline(colab_python)  # the next module starts from Colab's packages again
+        # Only the extra goes: the set-up cell's install stays for the rehearsal's notebooks.
+        uninstall_added(colab_python, before)
