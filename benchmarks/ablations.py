@@ -139,6 +139,15 @@ def sod_scores(model, samples, stage: str) -> dict[str, float]:
     return aggregate_sequences(scores)
 
 
+def write_summary(table: str, results: Path, committed: Path, summary: Path) -> None:
+    """Write the Markdown ``table`` atomically and print it: to ``summary`` for the committed
+    results file, beside ``results`` (``.md``) for a worker's own file."""
+    path = summary if results.resolve() == committed else results.with_suffix(".md")
+    with atomic_write(path) as tmp:
+        Path(tmp).write_text(table)
+    print(table)
+
+
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
@@ -280,12 +289,7 @@ def main() -> None:
                 row = run_one(variant, seed, args.runs, command.strip())
                 write_rows(args.results, read_rows(args.results) + [row])
                 print({k: row[k] for k in FIELDS[:7]}, flush=True)
-    table = summary_markdown(read_rows(args.results))
-    # A worker's own file (--results elsewhere) gets its summary beside it.
-    path = SUMMARY if args.results.resolve() == RESULTS else args.results.with_suffix(".md")
-    with atomic_write(path) as tmp:
-        Path(tmp).write_text(table)
-    print(table)
+    write_summary(summary_markdown(read_rows(args.results)), args.results, RESULTS, SUMMARY)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from ablations import provenance, read_rows, run_record, write_rows
+from ablations import provenance, read_rows, run_record, write_rows, write_summary
 
 from fsnet_core.course.flow_quality import (
     LABELS,
@@ -49,7 +49,6 @@ from fsnet_core.course.flow_quality import (
     scores_by_flow,
 )
 from fsnet_core.course.model_cache import notebook_config, synthetic_root
-from fsnet_core.io import atomic_write
 from fsnet_core.train import train
 
 HERE = Path(__file__).resolve().parent
@@ -166,11 +165,7 @@ def main() -> None:
                 row = run_one(source, seed, args.runs, command)
                 write_rows(args.results, read_rows(args.results) + [row], FIELDS)
                 print({k: row[k] for k in FIELDS[:5]}, f"{row['wall_s']} s", flush=True)
-    table = summary_markdown(read_rows(args.results))
-    path = SUMMARY if args.results.resolve() == RESULTS else args.results.with_suffix(".md")
-    with atomic_write(path) as tmp:
-        Path(tmp).write_text(table)
-    print(table)
+    write_summary(summary_markdown(read_rows(args.results)), args.results, RESULTS, SUMMARY)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,15 @@ def test_merge_from_the_command_line_refuses_a_missing_file(bench, tmp_path, mon
         bench.main()
     assert "b.csv: no such results file" in capsys.readouterr().err
     assert not main.exists()
+
+
+def test_a_workers_summary_goes_beside_its_file_the_committed_one_to_the_summary(bench, tmp_path):
+    committed, summary = tmp_path / "results.csv", tmp_path / "summary.md"
+    committed.write_text("")
+    bench.write_summary("| a |\n", committed, committed.resolve(), summary)
+    assert summary.read_text() == "| a |\n"
+    worker = tmp_path / "worker" / "rows.csv"
+    worker.parent.mkdir()
+    bench.write_summary("| b |\n", worker, committed.resolve(), summary)
+    assert (tmp_path / "worker" / "rows.md").read_text() == "| b |\n"
+    assert summary.read_text() == "| a |\n"  # the committed summary is left alone
